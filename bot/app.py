@@ -1,0 +1,168 @@
+"""The composition root: the one place that wires config, storage, bank, engine and adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.scheduler import SchedulerService
+from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
+from bot.config import ConfigError, Settings
+from bot.delivery import Limits, Planner, RateLimiter, Sender
+from bot.dispatcher import Dispatcher
+from bot.engine import Engine
+from bot.events import Reply
+from bot.grading.verdict import Grader
+from questions.loader import SHIPPED_DIR, Bank, load_bank_cached
+from storage.database import check_connection, make_engine, upgrade
+from storage.leader import Leadership
+from storage.uow import SqlUnitOfWork, unit_of_work_factory
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces secrets (tokens, API keys) in every log record, including formatted arguments."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self._pattern = re.compile("|".join(re.escape(s) for s in secrets if len(s) >= 6)) if secrets else None
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self._pattern is not None:
+            record.msg = self._pattern.sub("[REDACTED]", record.getMessage())
+            record.args = None
+        return True
+
+
+def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter(settings.secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
+    for noisy in ("httpx", "aiosqlite", "sqlalchemy.engine", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def load_questions(settings: Settings) -> Bank:
+    return load_bank_cached([SHIPPED_DIR, *settings.extra_bank_dirs], settings.data_dir / "cache")
+
+
+def make_grader(settings: Settings) -> Grader | None:
+    if not settings.llm_base_url or not settings.llm_model:
+        return None
+    from bot.grading.llm import LlmGrader
+
+    return LlmGrader(settings.llm_base_url, settings.llm_model, settings.llm_api_key, timeout=settings.llm_timeout)
+
+
+@dataclass
+class App:
+    settings: Settings
+    bank: Bank
+    engine: Engine
+    dispatcher: Dispatcher
+    db: AsyncEngine
+    uow: Callable[[], SqlUnitOfWork]
+
+
+@asynccontextmanager
+async def build_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    bank: Bank | None = None,
+    grader: Grader | None = None,
+) -> AsyncIterator[App]:
+    """Connect, migrate and wire everything; nothing connects at import time."""
+    bank = bank or load_questions(settings)
+    db = make_engine(settings.database_url)
+    try:
+        await check_connection(db)
+        await upgrade(db)
+        engine = Engine(bank, clock, grader or make_grader(settings))
+        uow = unit_of_work_factory(db)
+        yield App(settings, bank, engine, Dispatcher(engine, uow, clock), db, uow)
+    finally:
+        await db.dispose()
+
+
+def telegram_runtime(app: App, clock: Callable[[], datetime]) -> tuple[TelegramAdapter, Sender]:
+    """The Telegram adapter and the outbox sender that delivers through it, wired to the app."""
+    settings = app.settings
+    assert settings.telegram_token
+
+    async def poll_lookup(poll_id: str) -> tuple[str, str] | None:
+        async with app.uow() as store:
+            return await store.poll_ref("telegram", poll_id)
+
+    async def undeliverable(platform: str, chat_id: str, kind: str, replies: list[Reply], error: str) -> None:
+        async with app.uow() as store:
+            await store.enqueue_replies(platform, chat_id, kind, replies, error, clock())
+        log.warning("%s chat %s: reply queued for a later retry (%s)", platform, chat_id, error)
+
+    async def blocked(chat_id: str, reason: str) -> None:
+        async with app.uow() as store:
+            count = await store.deactivate_chat("telegram", chat_id, reason)
+        log.warning("telegram chat %s: %s; %d subscription(s) deactivated", chat_id, reason, count)
+
+    telegram = TelegramAdapter(
+        TelegramSettings(
+            settings.telegram_token,
+            settings.telegram_api_base_url,
+            settings.telegram_webhook_url,
+            settings.telegram_webhook_listen,
+            settings.telegram_webhook_secret,
+        ),
+        app.dispatcher.dispatch,
+        RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20)),
+        poll_lookup,
+        undeliverable,
+        blocked,
+        clock,
+    )
+    # The transport paces itself with the adapter's limiter, so the sender adds none of its own.
+    sender = Sender(app.uow, app.dispatcher, {"telegram": telegram.transport}, {}, clock, settings.instance_id)
+    return telegram, sender
+
+
+async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], datetime] = utc_now) -> None:
+    """`mock-interviewer run`: every configured platform plus the scheduler, until `stop` is set."""
+    if not settings.telegram_token:
+        raise ConfigError(
+            ["no chat platform configured: set TELEGRAM_BOT_TOKEN; to try it in a terminal use `mock-interviewer chat`"]
+        )
+    async with build_app(settings, clock=clock) as app:
+        telegram, sender = telegram_runtime(app, clock)
+        service = SchedulerService(
+            Planner(app.uow, clock), sender, Leadership(app.db), housekeeping=lambda: housekeeping(app, clock)
+        )
+        await telegram.start()
+        await service.start()
+        try:
+            await stop.wait()
+        finally:
+            await service.stop()
+            await telegram.stop()
+
+
+async def housekeeping(app: App, clock: Callable[[], datetime]) -> None:
+    """Daily: forget delivered outbox rows and old dedupe keys, which only matter for a few days."""
+    now = clock()
+    async with app.uow() as store:
+        await store.prune_outbox(now - timedelta(days=30))
+        await store.prune_processed(now - timedelta(days=7))

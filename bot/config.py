@@ -1,0 +1,124 @@
+"""Settings from the environment and `.env`, checked once at start with one clear line per problem."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    extra_bank_dirs: tuple[Path, ...] = ()
+    log_level: str = "INFO"
+    llm_base_url: str | None = None
+    llm_api_key: str | None = field(default=None, repr=False)
+    llm_model: str | None = None
+    llm_timeout: float = 20.0
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_api_base_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "0.0.0.0:8080"
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
+    instance_id: str = "main"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never reach a log line."""
+        return tuple(s for s in (self.llm_api_key, self.telegram_token, self.telegram_webhook_secret) if s)
+
+
+def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
+    values: dict[str, str] = {}
+    if dotenv is not None and dotenv.exists():
+        values.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+    values.update(os.environ if env is None else env)
+    problems: list[str] = []
+
+    def get(name: str) -> str | None:
+        raw = values.get(name)
+        return raw.strip() if raw and raw.strip() else None
+
+    data_dir = Path(get("DATA_DIR") or "data").expanduser()
+    database_url = get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir.resolve() / 'mock-interviewer.db'}"
+    if "://" not in database_url:
+        problems.append(
+            f"DATABASE_URL must look like sqlite+aiosqlite:///path or postgresql+asyncpg://..., got {database_url[:40]!r}"
+        )
+
+    extra: list[Path] = []
+    for raw in (get("EXTRA_BANK_DIRS") or "").split(os.pathsep):
+        if raw.strip():
+            path = Path(raw.strip()).expanduser()
+            if not path.is_dir():
+                problems.append(f"EXTRA_BANK_DIRS: {path} is not a folder")
+            extra.append(path)
+
+    log_level = (get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+
+    llm_base_url, llm_model = get("LLM_BASE_URL"), get("LLM_MODEL")
+    if llm_base_url and not llm_base_url.startswith(("http://", "https://")):
+        problems.append(f"LLM_BASE_URL must start with http:// or https://, got {llm_base_url[:40]!r}")
+    if llm_base_url and not llm_model:
+        problems.append("LLM_MODEL is required when LLM_BASE_URL is set")
+    llm_timeout = 20.0
+    if raw_timeout := get("LLM_TIMEOUT"):
+        try:
+            llm_timeout = float(raw_timeout)
+            if not 1 <= llm_timeout <= 300:
+                raise ValueError
+        except ValueError:
+            problems.append(f"LLM_TIMEOUT must be a number of seconds between 1 and 300, got {raw_timeout!r}")
+
+    telegram_token = get("TELEGRAM_BOT_TOKEN")
+    if telegram_token and not re.fullmatch(r"\d+:[A-Za-z0-9_-]{20,}", telegram_token):
+        problems.append("TELEGRAM_BOT_TOKEN does not look like a bot token (digits:letters, as BotFather gives it)")
+    telegram_base = get("TELEGRAM_API_BASE_URL") or "https://api.telegram.org"
+    if not telegram_base.startswith(("http://", "https://")):
+        problems.append("TELEGRAM_API_BASE_URL must start with http:// or https://")
+    webhook_url, webhook_secret = get("TELEGRAM_WEBHOOK_URL"), get("TELEGRAM_WEBHOOK_SECRET")
+    if webhook_url and not webhook_url.startswith("https://"):
+        problems.append("TELEGRAM_WEBHOOK_URL must be an https:// URL that Telegram can reach")
+    if webhook_url and not (webhook_secret and re.fullmatch(r"[A-Za-z0-9_-]{16,256}", webhook_secret)):
+        problems.append(
+            "TELEGRAM_WEBHOOK_SECRET is required with a webhook: 16-256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    webhook_listen = get("TELEGRAM_WEBHOOK_LISTEN") or "0.0.0.0:8080"
+    if not re.fullmatch(r".*:\d{1,5}", webhook_listen):
+        problems.append(f"TELEGRAM_WEBHOOK_LISTEN must be host:port, got {webhook_listen!r}")
+
+    if problems:
+        raise ConfigError(problems)
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        extra_bank_dirs=tuple(extra),
+        log_level=log_level,
+        llm_base_url=llm_base_url,
+        llm_api_key=get("LLM_API_KEY"),
+        llm_model=llm_model,
+        llm_timeout=llm_timeout,
+        telegram_token=telegram_token,
+        telegram_api_base_url=telegram_base,
+        telegram_webhook_url=webhook_url,
+        telegram_webhook_listen=webhook_listen,
+        telegram_webhook_secret=webhook_secret,
+        instance_id=get("INSTANCE_ID") or socket.gethostname() or "main",
+    )

@@ -1,0 +1,121 @@
+"""Platform-neutral messages in and out of the engine; adapters translate to and from these."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+ChatKind = Literal["private", "group"]
+
+# Choice ids travel through platforms as untrusted strings (Telegram callback data is capped at
+# 64 bytes, Discord custom ids at 100 characters), so they stay short and have one strict shape:
+# a namespace and one to four parts, e.g. "mk:track:technical:7".
+_CHOICE_RE = re.compile(r"^[a-z]{2,6}(?::[A-Za-z0-9_.+-]{1,40}){1,4}$")
+MAX_CHOICE_BYTES = 60
+
+
+@dataclass(frozen=True)
+class TextIn:
+    text: str
+
+
+@dataclass(frozen=True)
+class CommandIn:
+    name: str
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChoiceIn:
+    choice_id: str
+
+
+@dataclass(frozen=True)
+class TickIn:
+    job: str
+    ref: str = ""
+
+
+@dataclass(frozen=True)
+class PollAnswerIn:
+    """A member's answer to a native quiz poll (Telegram) or quiz buttons (Discord)."""
+
+    poll_ref: str
+    option: int
+
+
+Payload = TextIn | CommandIn | ChoiceIn | TickIn | PollAnswerIn
+
+
+@dataclass(frozen=True)
+class Inbound:
+    platform: str
+    chat_id: str
+    chat_kind: ChatKind
+    user_id: str
+    display_name: str
+    message_id: str | None
+    timestamp: datetime
+    payload: Payload
+    thread_id: str | None = None
+    is_admin: bool = False  # filled by the adapter for group events; the engine trusts only this
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    choice_id: str
+
+    def __post_init__(self) -> None:
+        if parse_choice(self.choice_id) is None:
+            raise ValueError(f"invalid choice id {self.choice_id!r}")
+
+
+@dataclass(frozen=True)
+class Poll:
+    question: str
+    options: tuple[str, ...]
+    correct_option: int
+    explanation: str
+    open_period: int
+    ref: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    data: bytes
+    mime: str
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    buttons: tuple[Button, ...] = ()
+    poll: Poll | None = None
+    attachment: Attachment | None = None
+    private: bool = False  # in a group, only the addressed user should see it (Discord: ephemeral)
+    chat_id: str | None = None  # None: the chat the event came from
+    platform: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def make_choice(namespace: str, *parts: str | int) -> str:
+    choice = ":".join([namespace, *(str(p) for p in parts)])
+    if parse_choice(choice) is None:
+        raise ValueError(f"invalid choice id {choice!r}")
+    return choice
+
+
+def parse_choice(raw: str) -> tuple[str, tuple[str, ...]] | None:
+    """Return (namespace, parts) or None for anything malformed or oversized."""
+    if not isinstance(raw, str) or len(raw.encode("utf-8")) > MAX_CHOICE_BYTES or not _CHOICE_RE.fullmatch(raw):
+        return None
+    namespace, *parts = raw.split(":")
+    return namespace, tuple(parts)

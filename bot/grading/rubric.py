@@ -1,0 +1,201 @@
+"""The default, offline grader: key-point phrasings matched by stems and fuzzy matching.
+
+Matching alone is easy to game, so the score also depends on whether the answer explains
+anything (connective words, sentences rather than a term list), whether it merely repeats the
+question, and whether a phrase is negated where it appears.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.grading.text import CONNECTIVES, NEGATIONS, STOPWORDS, Clause, clauses, content_stems, is_negated, stem, words
+from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict
+
+COVERED, PARTLY = 0.75, 0.4
+FUZZY_MIN = 88
+_DONT_KNOW = re.compile(
+    r"^\W*(i\s+(really\s+)?(do\s*n[o']?t|dunno|have\s+no\s+idea)|no\s+idea|idk|not\s+sure|pass|skip|\?+|"
+    r"i\s+(am|'m)\s+not\s+sure|no\s+clue|i\s+forgot)\b",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class _Phrase:
+    stems: tuple[str, ...]
+    flat: str
+    negative: bool  # the phrasing itself contains a negation ("does not converge")
+
+
+@dataclass(frozen=True)
+class _Point:
+    text: str
+    weight: int
+    phrases: tuple[_Phrase, ...]
+    point_stems: frozenset[str]
+
+
+def _compile(rubric: Rubric) -> tuple[_Point, ...]:
+    points = []
+    for kp in rubric.key_points:
+        phrases = []
+        for ph in kp.phrasings:
+            toks = [t for t in words(ph) if t not in STOPWORDS or t in NEGATIONS] or words(ph)
+            phrases.append(
+                _Phrase(tuple(stem(t) for t in toks), " ".join(words(ph)), any(t in NEGATIONS for t in toks))
+            )
+        points.append(_Point(kp.point, kp.weight, tuple(phrases), frozenset(content_stems(kp.point))))
+    return tuple(points)
+
+
+def _find(phrase: _Phrase, clause: Clause) -> tuple[float, int]:
+    """Strength of a phrase inside one clause (0-1) and where it starts."""
+    n = len(phrase.stems)
+    stems = clause.stems
+    if n == 0:
+        return 0.0, -1
+    first = phrase.stems[0]
+    for i, s in enumerate(stems):  # exact run of stems
+        if s == first and tuple(stems[i : i + n]) == phrase.stems:
+            return 1.0, i
+    positions = [stems.index(s) if s in stems else -1 for s in phrase.stems]
+    found = [p for p in positions if p >= 0]
+    if len(found) == n and max(found) - min(found) <= n + 4:  # all words, close together
+        return 0.9, min(found)
+    if len(phrase.flat) >= 6:
+        score = fuzz.partial_ratio(phrase.flat, clause.flat, score_cutoff=FUZZY_MIN)
+        if score:
+            at = clause.flat.find(phrase.flat.split()[0][:4])
+            start = clause.flat[: max(at, 0)].count(" ")
+            return 0.8, start
+    if n >= 3 and len(found) >= n - 1 and max(found) - min(found) <= n + 4:
+        return 0.5, min(found)
+    return 0.0, -1
+
+
+class RubricGrader:
+    name = "rubric"
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple[_Point, ...]] = {}
+
+    async def grade(self, rubric: Rubric, answer: str) -> Verdict:
+        return self.grade_sync(rubric, answer)
+
+    def grade_sync(self, rubric: Rubric, answer: str) -> Verdict:
+        points = self._compiled.get(rubric.question_id)
+        if points is None:
+            points = self._compiled[rubric.question_id] = _compile(rubric)
+        answer = answer.strip()
+        flags: list[str] = []
+        tokens = words(answer)
+        if not tokens or (len(tokens) <= 12 and _DONT_KNOW.match(answer)):
+            return self._dont_know(rubric, points)
+
+        parts = clauses(answer)
+        verdicts: list[PointVerdict] = []
+        earned = total = 0.0
+        negated_hits = 0
+        answer_stems = set(content_stems(answer))
+        for point in points:
+            best, evidence, negated = 0.0, "", False
+            for clause in parts:
+                for phrase in point.phrases:
+                    strength, start = _find(phrase, clause)
+                    if strength <= best:
+                        continue
+                    if not phrase.negative and is_negated(clause.tokens, start, len(phrase.stems)):
+                        negated = True
+                        continue
+                    best, evidence = strength, clause.original
+            negated_hits += negated
+            if best < PARTLY and point.point_stems and not negated:
+                overlap = len(point.point_stems & answer_stems) / len(point.point_stems)
+                if overlap >= 0.6:
+                    best = 0.5
+                    evidence = evidence or _clause_with(parts, point.point_stems)
+            status: Status = "covered" if best >= COVERED else "partly" if best >= PARTLY else "missed"
+            credit = 1.0 if status == "covered" else 0.5 if status == "partly" else 0.0
+            earned += credit * point.weight
+            total += point.weight
+            verdicts.append(
+                PointVerdict(point.text, status, _trim(evidence) if status != "missed" else "", point.weight)
+            )
+
+        score = 4.0 * earned / total if total else 0.0
+        score = self._penalise(rubric, answer, tokens, score, flags)
+        if negated_hits:
+            flags.append("negated")
+        return Verdict(round(score, 1), verdicts, _feedback(verdicts, flags), _follow_up(rubric, verdicts), flags)
+
+    def _penalise(self, rubric: Rubric, answer: str, tokens: list[str], score: float, flags: list[str]) -> float:
+        prompt_stems = set(content_stems(rubric.prompt))
+        mine = content_stems(answer)
+        if mine:
+            novel = sum(1 for s in mine if s not in prompt_stems) / len(mine)
+            if novel < 0.3 or fuzz.token_set_ratio(answer.lower(), rubric.prompt.lower()) >= 90:
+                flags.append("restates_question")
+                return min(score, 0.4)
+        explanatory = sum(1 for t in tokens if t in CONNECTIVES)
+        function_share = sum(1 for t in tokens if t in STOPWORDS) / len(tokens)
+        longest_clause = max((len(c.tokens) for c in clauses(answer)), default=0)
+        if explanatory == 0 or function_share < 0.18 or longest_clause < 6:
+            flags.append("list_without_explanation")
+            score = min(score, 2.0)
+        if len(mine) < 6:
+            flags.append("very_short")
+            score = min(score, 1.5)
+        return score
+
+    def _dont_know(self, rubric: Rubric, points: tuple[_Point, ...]) -> Verdict:
+        verdicts = [PointVerdict(p.text, "missed", "", p.weight) for p in points]
+        lines = [
+            "No problem, saying so is better than guessing in a real interview. Here is what a strong answer covers:",
+            *(f"• {p.text}" for p in points),
+            "",
+            "Tip: in an interview, think aloud about what you do know; partial reasoning earns credit.",
+        ]
+        return Verdict(0.0, verdicts, "\n".join(lines), _follow_up(rubric, verdicts), ["dont_know"])
+
+
+def _clause_with(parts: list[Clause], target: frozenset[str]) -> str:
+    best = max(parts, key=lambda c: len(target & set(c.stems)), default=None)
+    return best.original if best else ""
+
+
+def _trim(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _feedback(points: list[PointVerdict], flags: list[str]) -> str:
+    covered = [p for p in points if p.status == "covered"]
+    partly = [p for p in points if p.status == "partly"]
+    missed = [p for p in points if p.status == "missed"]
+    lines: list[str] = []
+    if covered:
+        lines.append("Covered:")
+        lines += [f"  ✓ {p.point}" for p in covered]
+    if partly:
+        lines.append("Partly covered (say more):")
+        lines += [f"  ~ {p.point}" for p in partly]
+    if missed:
+        lines.append("Missed:")
+        lines += [f"  ✗ {p.point}" for p in missed]
+    if "restates_question" in flags:
+        lines.append("Your answer mostly repeats the question; explain your own reasoning instead.")
+    if "list_without_explanation" in flags:
+        lines.append("You named terms without explaining them: say why and how, in full sentences.")
+    if "negated" in flags:
+        lines.append("Careful: some statements said the opposite of what a correct answer says.")
+    if "very_short" in flags:
+        lines.append("The answer is very short; an interviewer expects a few sentences of reasoning.")
+    return "\n".join(lines)
+
+
+def _follow_up(rubric: Rubric, points: list[PointVerdict]) -> str | None:
+    return rubric.follow_ups[0] if rubric.follow_ups else None

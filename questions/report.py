@@ -1,0 +1,80 @@
+"""Validation and statistics output shared by `mock-interviewer questions ...`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from questions.loader import Bank, BankInvalid, load_bank
+from questions.sections import SECTIONS
+
+# Floors from the bank issues; `questions stats` marks any section below its floor.
+TECHNICAL_FLOORS: dict[str, int] = {
+    "5.1.1": 9,
+    "5.1.2": 15,
+    "5.1.3": 7,
+    "5.1.4": 17,
+    "5.2.1": 27,
+    "5.2.2": 25,
+    "6.1": 13,
+    "6.2": 13,
+    "6.3": 10,
+    "7.1": 23,
+    "7.2": 28,
+    "7.3": 28,
+    "8.1": 30,
+    "8.2.1": 20,
+    "8.2.2": 16,
+    "8.2.3": 8,
+    "8.2.4": 12,
+    "8.3": 44,
+    "9.1": 20,
+    "9.2": 15,
+}
+OTHER_FLOORS: dict[str, int] = {"behavioral": 60, "design": 30, "quiz": 200}
+
+
+def validate(paths: list[Path]) -> tuple[int, str]:
+    """Exit code and text for `questions validate`."""
+    try:
+        bank = load_bank(paths)
+    except BankInvalid as exc:
+        return 1, str(exc)
+    except FileNotFoundError as exc:
+        return 2, str(exc)
+    return 0, f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}"
+
+
+def stats_table(bank: Bank) -> str:
+    rows: Counter[tuple[str, str]] = Counter()
+    for q in bank.technical.values():
+        rows[(q.section, q.difficulty)] += 1
+    lines = [f"{'section':<8} {'title':<44} {'easy':>5} {'med':>5} {'hard':>5} {'total':>6} {'floor':>6}"]
+    total = Counter[str]()
+    for section in sorted({s for s, _ in rows} | set(TECHNICAL_FLOORS), key=_section_key):
+        counts = [rows[(section, d)] for d in ("easy", "medium", "hard")]
+        floor = TECHNICAL_FLOORS.get(section, 0)
+        mark = "" if sum(counts) >= floor else "  BELOW FLOOR"
+        lines.append(
+            f"{section:<8} {SECTIONS.get(section, '')[:44]:<44} {counts[0]:>5} {counts[1]:>5} {counts[2]:>5} "
+            f"{sum(counts):>6} {floor:>6}{mark}"
+        )
+        for d, c in zip(("easy", "medium", "hard"), counts, strict=True):
+            total[d] += c
+    n = sum(total.values()) or 1
+    lines.append(
+        f"{'technical':<53} {total['easy']:>5} {total['medium']:>5} {total['hard']:>5} {sum(total.values()):>6} "
+        f"{sum(TECHNICAL_FLOORS.values()):>6}"
+    )
+    lines.append(
+        f"{'mix':<53} {total['easy'] / n:>5.0%} {total['medium'] / n:>5.0%} {total['hard'] / n:>5.0%}   (target 40/45/15)"
+    )
+    for kind, store in (("behavioral", bank.behavioral), ("design", bank.design), ("quiz", bank.quiz)):
+        mark = "" if len(store) >= OTHER_FLOORS[kind] else "  BELOW FLOOR"
+        lines.append(f"{kind:<53} {'':>17} {len(store):>6} {OTHER_FLOORS[kind]:>6}{mark}")
+    lines.append(f"{'coaching cards':<53} {'':>17} {len(bank.cards):>6}")
+    return "\n".join(lines)
+
+
+def _section_key(section: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in section.split("."))

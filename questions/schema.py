@@ -1,0 +1,149 @@
+"""Pydantic models for every bank file; the single source of truth for what a bank may hold."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from questions.sections import BEHAVIORAL_GROUPS, SECTIONS
+
+QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Difficulty = Literal["easy", "medium", "hard"]
+Role = Literal["mle", "ds", "research"]
+Seniority = Literal["junior", "senior"]
+Stage = Literal["setup", "data", "modeling", "serving"]
+STAGES: tuple[Stage, ...] = ("setup", "data", "modeling", "serving")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+
+class Identified(Strict):
+    """A top-level bank item; its id is stable forever (history and spaced repetition refer to it)."""
+
+    id: QuestionId
+
+
+class KeyPoint(Strict):
+    """One rubric item: what a good answer says, and ways a candidate might say it."""
+
+    point: Text
+    phrasings: list[Text] = Field(min_length=2)
+    weight: int = Field(default=1, ge=1, le=3)
+
+
+def _check_section(value: str) -> str:
+    if value not in SECTIONS:
+        raise ValueError(f"unknown book section {value!r}; see questions/sections.py")
+    return value
+
+
+class _Asked(Identified):
+    """Fields shared by everything the interviewer asks in free text."""
+
+    section: str
+    difficulty: Difficulty
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)]
+    hints: list[Text] = Field(min_length=1, max_length=3)
+    key_points: list[KeyPoint] = Field(min_length=2)
+    follow_ups: list[Text] = Field(default_factory=list)
+    roles: list[Role] = Field(min_length=1)
+    seniority: list[Seniority] = Field(min_length=1)
+    minutes: int = Field(ge=1, le=60)
+
+    _section = field_validator("section")(classmethod(lambda cls, v: _check_section(v)))
+
+
+class TechnicalQuestion(_Asked):
+    topic: Text
+    subtopic: Text
+    kind: Literal["concept", "derivation", "coding", "design"]
+    reference_answer: Text
+    misconceptions: list[Text] = Field(default_factory=list)
+
+
+class BehavioralQuestion(_Asked):
+    group: Literal["background", "interests", "communication", "personality"]
+    listens_for: list[Text] = Field(min_length=2)
+    red_flags: list[Text] = Field(min_length=1)
+    structure: Text
+    follow_ups: list[Text] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _group_matches_section(self) -> BehavioralQuestion:
+        if BEHAVIORAL_GROUPS[self.group] != self.section:
+            raise ValueError(f"group {self.group!r} belongs to section {BEHAVIORAL_GROUPS[self.group]}")
+        return self
+
+
+class DesignStage(Strict):
+    stage: Stage
+    prompt: Text
+    probes: list[Text] = Field(min_length=1)
+    hints: list[Text] = Field(min_length=1, max_length=3)
+    key_points: list[KeyPoint] = Field(min_length=2)
+    reference: Text
+
+
+class DesignScenario(Identified):
+    section: Literal["9.3"] = "9.3"
+    title: Text
+    difficulty: Literal["medium", "hard"]
+    prompt: Text
+    stages: list[DesignStage] = Field(min_length=4, max_length=4)
+    trade_offs: list[Text] = Field(min_length=2)
+    roles: list[Role] = Field(min_length=1)
+    seniority: list[Seniority] = Field(min_length=1)
+    minutes: int = Field(ge=10, le=90)
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_in_order(cls, stages: list[DesignStage]) -> list[DesignStage]:
+        if tuple(s.stage for s in stages) != STAGES:
+            raise ValueError(f"stages must be exactly {', '.join(STAGES)} in that order")
+        return stages
+
+
+class QuizQuestion(Identified):
+    """Sized so it can go out as a native Telegram quiz poll unchanged."""
+
+    section: str
+    topic: Text
+    difficulty: Difficulty
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    options: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]] = Field(
+        min_length=2, max_length=10
+    )
+    answer: int = Field(ge=0, description="index of the one correct option")
+    explanation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+    _section = field_validator("section")(classmethod(lambda cls, v: _check_section(v)))
+
+    @model_validator(mode="after")
+    def _answer_in_range(self) -> QuizQuestion:
+        if self.answer >= len(self.options):
+            raise ValueError(f"answer {self.answer} is out of range for {len(self.options)} options")
+        if len({o.casefold() for o in self.options}) != len(self.options):
+            raise ValueError("options repeat")
+        return self
+
+
+class CoachingCard(Identified):
+    section: str
+    title: Text
+    advice: Text
+    items: list[Text] = Field(min_length=3)
+
+    _section = field_validator("section")(classmethod(lambda cls, v: _check_section(v)))
+
+
+BANK_MODELS: dict[str, type[Identified]] = {
+    "technical": TechnicalQuestion,
+    "behavioral": BehavioralQuestion,
+    "design": DesignScenario,
+    "quiz": QuizQuestion,
+    "card": CoachingCard,
+}

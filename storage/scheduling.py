@@ -1,0 +1,432 @@
+"""SQL for subscriptions, spaced-repetition cards, channel quizzes and the outbox.
+
+A mixin of the unit of work, so all of it runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import DateTime, String, and_, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.events import Reply
+from bot.ports import (
+    CardRecord,
+    ClaimedSend,
+    DueGroup,
+    Leaderboard,
+    PlannedSend,
+    QuizAnswerRecord,
+    QuizRunRecord,
+    QuizRunView,
+    ScheduledRecord,
+    Subscription,
+    SubscriptionRecord,
+)
+from bot.replies import replies_from_json, replies_to_json
+from bot.srs import CardState
+from storage.models import CardRow, OutboxRow, PlatformPoll, QuizAnswerRow, QuizRunRow, SubscriptionRow, User
+
+
+def cast_result(result: Any) -> CursorResult[Any]:
+    """Execute() is typed as returning Result; DML statements return a CursorResult with rowcount."""
+    assert isinstance(result, CursorResult)
+    return result
+
+
+def aware(dt: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything in the app is UTC-aware."""
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+_SETTINGS = (
+    "topics",
+    "difficulty",
+    "role",
+    "count",
+    "open_period",
+    "streak",
+    "best_streak",
+    "last_answered",
+)
+
+
+def subscription_from_row(row: Any) -> Subscription:
+    """From an ORM row or a Core row of the subscriptions table."""
+    settings = dict(row.settings)
+    if "topics" in settings:
+        settings["topics"] = tuple(settings["topics"])
+    return Subscription(
+        at=row.local_time,
+        zone=row.zone,
+        days=tuple(row.days.split(",")),
+        kind=row.kind,
+        platform=row.platform,
+        chat_id=row.chat_id,
+        user_id=row.user_id,
+        external_user_id=row.external_user_id,
+        id=row.id,
+        active=row.active,
+        next_run=aware(row.next_run_at) if row.next_run_at else None,
+        deactivated_reason=row.deactivated_reason,
+        **{k: v for k, v in settings.items() if k in _SETTINGS},
+    )
+
+
+class SchedulingQueries:
+    """Mixed into the unit of work, which provides the session and the dialect's upsert-capable insert."""
+
+    session: AsyncSession
+    _insert: Callable[[Any], Any]
+
+    # ------------------------------------------------------------ engine reads
+
+    async def load_cards(self, user_id: int) -> dict[str, CardState]:
+        rows = (
+            await self.session.execute(
+                select(CardRow.question_id, CardRow.data, CardRow.due).where(CardRow.user_id == user_id)
+            )
+        ).all()
+        return {q: CardState(q, data, aware(due)) for q, data, due in rows}
+
+    async def load_subscription(self, kind: str, platform: str, chat_id: str, user_id: int) -> Subscription | None:
+        row = await self.session.scalar(
+            select(SubscriptionRow).where(
+                SubscriptionRow.kind == kind, SubscriptionRow.platform == platform, SubscriptionRow.chat_id == chat_id
+            )
+        )
+        return subscription_from_row(row) if row else None
+
+    async def group_seen(self, platform: str, chat_id: str) -> dict[str, int]:
+        rows = (
+            await self.session.execute(
+                select(QuizAnswerRow.question_id, func.count(func.distinct(QuizAnswerRow.user_id)))
+                .join(QuizRunRow, QuizRunRow.id == QuizAnswerRow.run_id)
+                .where(QuizRunRow.platform == platform, QuizRunRow.chat_id == chat_id)
+                .group_by(QuizAnswerRow.question_id)
+            )
+        ).all()
+        return {q: int(n) for q, n in rows}
+
+    async def quiz_run(self, run_id: str) -> QuizRunView | None:
+        run = await self.session.get(QuizRunRow, run_id)
+        if run is None:
+            return None
+        rows = (
+            await self.session.execute(
+                select(QuizAnswerRow.user_id, User.display_name, QuizAnswerRow.index, QuizAnswerRow.correct)
+                .join(User, User.id == QuizAnswerRow.user_id)
+                .where(QuizAnswerRow.run_id == run_id)
+                .order_by(QuizAnswerRow.answered_at)
+            )
+        ).all()
+        return QuizRunView(run.id, tuple(run.question_ids), run.status, [(u, n, i, c) for u, n, i, c in rows])
+
+    async def leaderboard(self, platform: str, chat_id: str, now: datetime) -> Leaderboard:
+        async def board(since: datetime | None) -> list[tuple[str, int, int]]:
+            correct = func.sum(case((QuizAnswerRow.correct.is_(True), 1), else_=0))
+            stmt = (
+                select(User.display_name, correct, func.count(QuizAnswerRow.id))
+                .join(QuizRunRow, QuizRunRow.id == QuizAnswerRow.run_id)
+                .join(User, User.id == QuizAnswerRow.user_id)
+                .where(QuizRunRow.platform == platform, QuizRunRow.chat_id == chat_id)
+                .group_by(User.id, User.display_name)
+                .order_by(correct.desc(), func.count(QuizAnswerRow.id).asc(), User.display_name)
+                .limit(10)
+            )
+            if since is not None:
+                stmt = stmt.where(QuizAnswerRow.answered_at >= since)
+            return [(name, int(c or 0), int(n)) for name, c, n in (await self.session.execute(stmt)).all()]
+
+        return Leaderboard(week=await board(now - timedelta(days=7)), all_time=await board(None))
+
+    # ------------------------------------------------------------ engine writes
+
+    async def write_scheduling_record(self, user_id: int, rec: object) -> bool:
+        if isinstance(rec, SubscriptionRecord):
+            await self._save_subscription(rec.subscription, user_id)
+        elif isinstance(rec, CardRecord):
+            stmt = self._insert(CardRow).values(
+                user_id=rec.user_id,
+                question_id=rec.card.question_id,
+                data=rec.card.data,
+                due=rec.card.due,
+                updated_at=rec.card.due,
+            )
+            await self.session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[CardRow.user_id, CardRow.question_id],
+                    set_={"data": stmt.excluded.data, "due": stmt.excluded.due, "updated_at": stmt.excluded.updated_at},
+                )
+            )
+        elif isinstance(rec, QuizRunRecord):
+            stmt = self._insert(QuizRunRow).values(
+                id=rec.run_id,
+                platform=rec.platform,
+                chat_id=rec.chat_id,
+                question_ids=list(rec.question_ids),
+                opened_at=rec.opened_at,
+                closes_at=rec.closes_at,
+                status=rec.status,
+            )
+            await self.session.execute(
+                stmt.on_conflict_do_update(index_elements=[QuizRunRow.id], set_={"status": rec.status})
+            )
+        elif isinstance(rec, QuizAnswerRecord):
+            stmt = self._insert(QuizAnswerRow).values(
+                run_id=rec.run_id,
+                index=rec.index,
+                question_id=rec.question_id,
+                user_id=user_id,
+                option=rec.option,
+                correct=rec.correct,
+                answered_at=rec.at,
+            )
+            await self.session.execute(stmt.on_conflict_do_nothing())
+        elif isinstance(rec, ScheduledRecord):
+            await self.add_outbox(
+                [
+                    PlannedSend(
+                        rec.key, rec.job, rec.platform, rec.chat_id, rec.chat_kind, "", None, rec.ref, rec.not_before
+                    )
+                ],
+                rec.not_before,
+            )
+        else:
+            return False
+        return True
+
+    async def _save_subscription(self, sub: Subscription, writer: int) -> None:
+        settings = {k: getattr(sub, k) for k in _SETTINGS}
+        settings["topics"] = list(sub.topics)
+        values = dict(
+            user_id=sub.user_id or writer,
+            local_time=sub.at,
+            zone=sub.zone,
+            days=",".join(sub.days),
+            external_user_id=sub.external_user_id,
+            active=sub.active,
+            settings=settings,
+            next_run_at=sub.next_run,
+            deactivated_reason=sub.deactivated_reason,
+            updated_at=func.now(),
+        )
+        stmt = self._insert(SubscriptionRow).values(kind=sub.kind, platform=sub.platform, chat_id=sub.chat_id, **values)
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[SubscriptionRow.kind, SubscriptionRow.platform, SubscriptionRow.chat_id], set_=values
+            )
+        )
+
+    # ------------------------------------------------------------ planner
+
+    async def due_groups(self, now: datetime, limit: int) -> list[DueGroup]:
+        t = SubscriptionRow
+        rows = (
+            await self.session.execute(
+                select(t.kind, t.local_time, t.zone, t.days, t.next_run_at, func.count())
+                .where(t.active.is_(True), t.next_run_at <= now)
+                .group_by(t.kind, t.local_time, t.zone, t.days, t.next_run_at)
+                .order_by(t.next_run_at)
+                .limit(limit)
+            )
+        ).all()
+        return [
+            DueGroup(k, at, z, tuple(d.split(",")), aware(nr), int(n)) for k, at, z, d, nr, n in rows if nr is not None
+        ]
+
+    async def plan_group(self, group: DueGroup, key_suffix: str, next_run: datetime, now: datetime) -> int:
+        """One INSERT ... SELECT writes the whole group's sends (keys already taken are skipped),
+        then one UPDATE moves the group to its next run."""
+        t = SubscriptionRow
+        match = (
+            t.active.is_(True),
+            t.kind == group.kind,
+            t.local_time == group.at,
+            t.zone == group.zone,
+            t.days == ",".join(group.days),
+            t.next_run_at == group.next_run,
+        )
+        chat_kind = "private" if group.kind == "daily" else "group"
+        source = select(
+            literal(f"{group.kind}:") + cast(t.id, String) + literal(key_suffix),
+            literal(group.kind),
+            t.platform,
+            t.chat_id,
+            literal(chat_kind),
+            t.external_user_id,
+            t.id,
+            cast(t.id, String),
+            literal(group.next_run, DateTime(timezone=True)),
+            literal("pending"),
+            literal(0),
+            literal(now, DateTime(timezone=True)),
+        ).where(*match)
+        columns = ["key", "job", "platform", "chat_id", "chat_kind", "external_user_id", "subscription_id", "ref",
+                   "not_before", "status", "attempts", "created_at"]  # fmt: skip
+        insert_stmt = (
+            self._insert(OutboxRow).from_select(columns, source).on_conflict_do_nothing(index_elements=["key"])
+        )
+        await self.session.execute(insert_stmt)
+        result = await self.session.execute(
+            update(t).where(*match).values(next_run_at=next_run).execution_options(synchronize_session=False)
+        )
+        return int(cast_result(result).rowcount or 0)
+
+    async def add_outbox(self, sends: Sequence[PlannedSend], now: datetime) -> None:
+        """Insert planned sends; a key that already exists (a second tick, another instance) is skipped."""
+        if not sends:
+            return
+        rows = [
+            dict(
+                key=s.key,
+                job=s.job,
+                platform=s.platform,
+                chat_id=s.chat_id,
+                chat_kind=s.chat_kind,
+                external_user_id=s.external_user_id,
+                subscription_id=s.subscription_id,
+                ref=s.ref,
+                not_before=s.not_before,
+                status="pending",
+                attempts=0,
+                created_at=now,
+            )
+            for s in sends
+        ]
+        stmt = self._insert(OutboxRow.__table__).on_conflict_do_nothing(index_elements=["key"])
+        await self.session.execute(stmt, rows)
+
+    # ------------------------------------------------------------ sender
+
+    async def claim(self, now: datetime, instance: str, limit: int, lease: timedelta) -> list[ClaimedSend]:
+        """Rows ready to send, locked for this instance; `SKIP LOCKED` lets instances share the work."""
+        stmt = (
+            select(OutboxRow)
+            .where(
+                OutboxRow.status == "pending",
+                OutboxRow.not_before <= now,
+                or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+            )
+            .order_by(OutboxRow.not_before, OutboxRow.id)
+            .limit(limit)
+        )
+        if self.session.get_bind().dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True)
+        rows = (await self.session.scalars(stmt)).all()
+        for row in rows:
+            row.claimed_by, row.claimed_until = instance, now + lease
+        await self.session.flush()
+        return [
+            ClaimedSend(
+                r.id,
+                r.job,
+                r.platform,
+                r.chat_id,
+                r.chat_kind,
+                r.external_user_id,
+                r.subscription_id,
+                r.ref,
+                r.attempts,
+                replies_from_json(r.replies) if r.replies is not None else None,
+            )
+            for r in rows
+        ]
+
+    async def outbox_replies(self, outbox_id: int) -> list[Reply] | None:
+        data = await self.session.scalar(select(OutboxRow.replies).where(OutboxRow.id == outbox_id))
+        return replies_from_json(data) if data is not None else None
+
+    async def save_replies(self, outbox_id: int, replies: Sequence[Reply]) -> None:
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == outbox_id).values(replies=replies_to_json(replies))
+        )
+
+    async def mark_sent(self, outbox_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(OutboxRow).where(OutboxRow.id == outbox_id).values(status="sent", sent_at=now, claimed_until=None)
+        )
+
+    async def release_claims(self, instance: str) -> int:
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.claimed_by == instance, OutboxRow.status == "pending")
+            .values(claimed_until=None, claimed_by=None)
+        )
+        return int(cast_result(result).rowcount or 0)
+
+    async def mark_retry(self, outbox_id: int, not_before: datetime, error: str) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id)
+            .values(not_before=not_before, attempts=OutboxRow.attempts + 1, last_error=error[:300], claimed_until=None)
+        )
+
+    async def mark_failed(self, outbox_id: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id)
+            .values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:300], claimed_until=None)
+        )
+
+    async def deactivate_chat(self, platform: str, chat_id: str, reason: str) -> int:
+        """The user blocked the bot or the bot left the group: stop every subscription of that chat."""
+        result = await self.session.execute(
+            update(SubscriptionRow)
+            .where(
+                SubscriptionRow.platform == platform,
+                SubscriptionRow.chat_id == chat_id,
+                SubscriptionRow.active.is_(True),
+            )
+            .values(active=False, deactivated_reason=reason[:200], updated_at=func.now())
+        )
+        return int(cast_result(result).rowcount or 0)
+
+    async def record_polls(self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime) -> None:
+        for poll_id, ref in polls:
+            stmt = self._insert(PlatformPoll).values(
+                platform=platform, poll_id=poll_id, chat_id=chat_id, ref=ref, created_at=now
+            )
+            await self.session.execute(stmt.on_conflict_do_nothing())
+
+    async def poll_ref(self, platform: str, poll_id: str) -> tuple[str, str] | None:
+        row = (
+            await self.session.execute(
+                select(PlatformPoll.chat_id, PlatformPoll.ref).where(
+                    PlatformPoll.platform == platform, PlatformPoll.poll_id == poll_id
+                )
+            )
+        ).first()
+        return (row.chat_id, row.ref) if row else None
+
+    async def enqueue_replies(
+        self, platform: str, chat_id: str, chat_kind: str, replies: Sequence[Reply], error: str, now: datetime
+    ) -> None:
+        """Replies a platform would not take right now: the sender retries them later instead of dropping them."""
+        self.session.add(
+            OutboxRow(
+                key=f"retry:{platform}:{chat_id}:{now.timestamp():.6f}",
+                job="retry",
+                platform=platform,
+                chat_id=chat_id,
+                chat_kind=chat_kind,
+                external_user_id="",
+                ref="",
+                not_before=now + timedelta(seconds=30),
+                status="pending",
+                replies=replies_to_json(replies),
+                attempts=1,
+                last_error=error[:300],
+                created_at=now,
+            )
+        )
+        await self.session.flush()
+
+    async def prune_outbox(self, before: datetime) -> None:
+        await self.session.execute(
+            delete(OutboxRow).where(and_(OutboxRow.status == "sent", OutboxRow.sent_at < before))
+        )

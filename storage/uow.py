@@ -1,0 +1,329 @@
+"""The SQL unit of work: one session, one transaction, committed by the caller's `async with`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.ports import (
+    AnswerRecord,
+    ConversationKey,
+    DisputeRecord,
+    Profile,
+    RatingRecord,
+    Record,
+    RoundRecord,
+    StaleState,
+)
+from bot.state import DialogueState
+from storage.database import session_factory
+from storage.models import AnswerRow, DialogueStateRow, Identity, ProcessedMessage, RoundRow, User
+from storage.scheduling import SchedulingQueries, aware
+from storage.userdata import UserDataQueries
+
+USER_CACHE_SIZE = 4096
+# The two statements every event runs, built once (Core, no ORM overhead on the hot path).
+_MARK_PROCESSED = {
+    name: insert_for(ProcessedMessage).on_conflict_do_nothing()
+    for name, insert_for in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+_LOAD_STATE = select(DialogueStateRow.state, DialogueStateRow.version).where(
+    DialogueStateRow.user_id == bindparam("u"),
+    DialogueStateRow.platform == bindparam("p"),
+    DialogueStateRow.chat_id == bindparam("c"),
+)
+
+
+class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        user_cache: dict[tuple[str, str], int],
+        write_lock: asyncio.Lock | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._user_cache = user_cache
+        # SQLite has one writer at a time; queueing in-process is far cheaper than its busy-wait sleeps.
+        self._write_lock = write_lock
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        if self._write_lock is not None:
+            await self._write_lock.acquire()
+        try:
+            self.session = self._sessions()
+            await self.session.begin()
+        except BaseException:
+            if self._write_lock is not None:
+                self._write_lock.release()
+            raise
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            if exc_type is None:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+            if self._write_lock is not None:
+                self._write_lock.release()
+
+    def _insert(self, table: Any) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+    # ---------------------------------------------------------------- users
+
+    async def user_for(self, platform: str, platform_user_id: str, display_name: str) -> int:
+        cached = self._user_cache.get((platform, platform_user_id))
+        if cached is not None:
+            return cached
+        found = await self.session.scalar(
+            select(Identity.user_id).where(Identity.platform == platform, Identity.external_id == platform_user_id)
+        )
+        if found is None:
+            found = await self.session.scalar(
+                insert(User).values(display_name=display_name[:200], created_at=datetime.now(UTC)).returning(User.id)
+            )
+            linked = await self.session.execute(
+                self._insert(Identity)
+                .values(platform=platform, external_id=platform_user_id, user_id=found)
+                .on_conflict_do_nothing()
+            )
+            if not cast(CursorResult[Any], linked).rowcount:
+                raise StaleState((platform, platform_user_id))  # created concurrently: the retry finds it
+        else:
+            if len(self._user_cache) >= USER_CACHE_SIZE:
+                self._user_cache.pop(next(iter(self._user_cache)))  # oldest first: a bounded cache
+            self._user_cache[(platform, platform_user_id)] = found
+        assert found is not None
+        return int(found)
+
+    # ---------------------------------------------------------------- dedupe
+
+    async def mark_processed(self, platform: str, key: str, at: datetime) -> bool:
+        conn = await self.session.connection()
+        stmt = _MARK_PROCESSED[conn.dialect.name]
+        result = await conn.execute(stmt, {"platform": platform, "key": key[:128], "processed_at": at})
+        return bool(result.rowcount)
+
+    async def prune_processed(self, before: datetime) -> int:
+        result = await self.session.execute(delete(ProcessedMessage).where(ProcessedMessage.processed_at < before))
+        return int(cast(CursorResult[Any], result).rowcount or 0)
+
+    # ---------------------------------------------------------------- dialogue state
+
+    async def load_state(self, key: ConversationKey) -> tuple[DialogueState, int]:
+        conn = await self.session.connection()
+        row = (await conn.execute(_LOAD_STATE, {"u": key.user_id, "p": key.platform, "c": key.chat_id})).first()
+        if row is None:
+            return DialogueState(), 0
+        try:
+            return DialogueState.model_validate(row.state), int(row.version)
+        except ValueError:
+            # A state written by an incompatible older version: start fresh rather than crash forever.
+            return DialogueState(), int(row.version)
+
+    async def save_state(self, key: ConversationKey, state: DialogueState, version: int, at: datetime) -> None:
+        data = state.model_dump(mode="json")
+        if version == 0:
+            created = await self.session.execute(
+                self._insert(DialogueStateRow)
+                .values(
+                    user_id=key.user_id,
+                    platform=key.platform,
+                    chat_id=key.chat_id,
+                    state=data,
+                    version=1,
+                    updated_at=at,
+                )
+                .on_conflict_do_nothing()
+            )
+            if not cast(CursorResult[Any], created).rowcount:
+                raise StaleState(key)  # another writer created this conversation first
+            return
+        result = await self.session.execute(
+            update(DialogueStateRow)
+            .where(
+                DialogueStateRow.user_id == key.user_id,
+                DialogueStateRow.platform == key.platform,
+                DialogueStateRow.chat_id == key.chat_id,
+                DialogueStateRow.version == version,
+            )
+            .values(state=data, version=version + 1, updated_at=at)
+        )
+        if cast(CursorResult[Any], result).rowcount != 1:
+            raise StaleState(key)
+
+    # ---------------------------------------------------------------- profile and history
+
+    async def load_profile(self, user_id: int, display_name: str, *, with_history: bool = False) -> Profile:
+        seen = (
+            await self.session.scalars(select(AnswerRow.question_id).where(AnswerRow.user_id == user_id).distinct())
+        ).all()
+        recent = (
+            await self.session.execute(
+                select(RoundRow.track, func.avg(AnswerRow.score), func.count(AnswerRow.id))
+                .join(RoundRow, RoundRow.id == AnswerRow.round_id)
+                .where(AnswerRow.user_id == user_id, AnswerRow.skipped.is_(False))
+                .group_by(RoundRow.track)
+            )
+        ).all()
+        sections = (
+            await self.session.execute(
+                select(AnswerRow.section, func.avg(AnswerRow.score))
+                .where(AnswerRow.user_id == user_id, AnswerRow.kind != "quiz")
+                .group_by(AnswerRow.section)
+            )
+        ).all()
+        week = (
+            await self.session.execute(
+                select(func.count(AnswerRow.id), func.avg(AnswerRow.score)).where(
+                    AnswerRow.user_id == user_id,
+                    AnswerRow.skipped.is_(False),
+                    AnswerRow.created_at >= datetime.now(UTC) - timedelta(days=7),
+                )
+            )
+        ).one()
+        profile = Profile(
+            user_id=user_id,
+            display_name=display_name,
+            seen=frozenset(seen),
+            recent_scores={track: float(avg) for track, avg, _ in recent},
+            answered=sum(int(n) for _, _, n in recent),
+            section_scores={section: float(avg) for section, avg in sections},
+            week_answers=int(week[0] or 0),
+            week_mean=float(week[1] or 0.0),
+        )
+        if with_history:
+            profile.history = await self.history(user_id, 10)
+        return profile
+
+    async def history(self, user_id: int, limit: int) -> list[dict[str, Any]]:
+        rows = (
+            await self.session.scalars(
+                select(RoundRow)
+                .where(
+                    RoundRow.user_id == user_id,
+                    RoundRow.status.in_(("finished", "stopped")),
+                    RoundRow.scorecard.is_not(None),
+                )
+                .order_by(RoundRow.updated_at.desc())
+                .limit(limit)
+            )
+        ).all()
+        return [
+            {
+                "round_id": r.id,
+                "track": r.track,
+                "difficulty": r.difficulty,
+                "status": r.status,
+                "started": aware(r.started_at).isoformat(),
+                "scorecard": r.scorecard,
+            }
+            for r in rows
+        ]
+
+    # ---------------------------------------------------------------- records from the engine
+
+    async def write_records(self, user_id: int, records: Sequence[Record]) -> None:
+        for rec in records:
+            if isinstance(rec, RoundRecord):
+                await self._write_round(user_id, rec)
+            elif isinstance(rec, AnswerRecord):
+                await self._write_answer(user_id, rec)
+            elif isinstance(rec, RatingRecord):
+                await self._mark_answer(
+                    user_id, rec.round_id, rec.question_id, self_rating=rec.rating, updated_at=rec.at
+                )
+            elif isinstance(rec, DisputeRecord):
+                await self._mark_answer(user_id, rec.round_id, rec.question_id, disputed=True, updated_at=rec.at)
+            else:
+                await self.write_scheduling_record(user_id, rec) or await self.write_user_record(user_id, rec)
+
+    async def _mark_answer(self, user_id: int, round_id: str, question_id: str, **values: Any) -> None:
+        await self.session.execute(
+            update(AnswerRow)
+            .where(AnswerRow.round_id == round_id, AnswerRow.question_id == question_id, AnswerRow.user_id == user_id)
+            .values(**values)
+        )
+
+    async def _write_round(self, user_id: int, rec: RoundRecord) -> None:
+        stmt = self._insert(RoundRow).values(
+            id=rec.round_id,
+            user_id=user_id,
+            track=rec.track,
+            difficulty=rec.difficulty,
+            length=rec.length,
+            status=rec.status,
+            started_at=rec.at,
+            updated_at=rec.at,
+            scorecard=rec.scorecard,
+        )
+        changes: dict[str, Any] = {"status": stmt.excluded.status, "updated_at": stmt.excluded.updated_at}
+        if rec.scorecard is not None:
+            changes["scorecard"] = stmt.excluded.scorecard
+        await self.session.execute(
+            stmt.on_conflict_do_update(index_elements=[RoundRow.id], set_=changes, where=RoundRow.user_id == user_id)
+        )
+
+    async def _write_answer(self, user_id: int, rec: AnswerRecord) -> None:
+        r = rec.result
+        fields: dict[str, Any] = dict(
+            kind=r.kind,
+            section=r.section,
+            topic=r.topic[:200],
+            score=r.score,
+            raw_score=r.raw_score,
+            hints_used=r.hints_used,
+            skipped=r.skipped,
+            seconds=r.seconds,
+            updated_at=rec.at,
+        )
+        key = (
+            AnswerRow.round_id == rec.round_id,
+            AnswerRow.question_id == r.question_id,
+            AnswerRow.stage == (r.stage or ""),
+        )
+        if rec.follow_up:
+            await self.session.execute(
+                update(AnswerRow)
+                .where(*key, AnswerRow.user_id == user_id)
+                .values(follow_up_text=rec.answer_text, follow_up_verdict=rec.verdict, **fields)
+            )
+            return
+        stmt = self._insert(AnswerRow).values(
+            round_id=rec.round_id,
+            user_id=user_id,
+            question_id=r.question_id,
+            stage=r.stage or "",
+            answer_text=rec.answer_text,
+            verdict=rec.verdict,
+            created_at=rec.at,
+            **fields,
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[AnswerRow.round_id, AnswerRow.question_id, AnswerRow.stage],
+                set_={**fields, "answer_text": rec.answer_text, "verdict": rec.verdict},
+                where=AnswerRow.user_id == user_id,
+            )
+        )
+
+
+def unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
+    """One factory per database: shares the identity cache and, on SQLite, the writer queue."""
+    sessions = session_factory(engine)
+    cache: dict[tuple[str, str], int] = {}
+    lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+    return lambda: SqlUnitOfWork(sessions, cache, lock)

@@ -1,0 +1,241 @@
+"""SQL for a user's own data: progress figures, the full export, and deleting all of it.
+
+A mixin of the unit of work, so all of it runs in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.ports import LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
+from storage.models import (
+    AnswerRow,
+    CardRow,
+    DialogueStateRow,
+    Identity,
+    LinkCode,
+    OutboxRow,
+    ProcessedMessage,
+    QuizAnswerRow,
+    RoundRow,
+    SubscriptionRow,
+    User,
+)
+from storage.scheduling import aware
+
+
+def _row(obj: Any, *skip: str) -> dict[str, Any]:
+    out = {}
+    for column in obj.__table__.columns:
+        if column.key in skip:
+            continue
+        value = getattr(obj, column.key)
+        out[column.key] = aware(value).isoformat() if isinstance(value, datetime) else value
+    return out
+
+
+class UserDataQueries:
+    session: AsyncSession
+    _user_cache: dict[tuple[str, str], int]
+
+    async def write_user_record(self, user_id: int, rec: object) -> bool:
+        if isinstance(rec, LinkCodeRecord):
+            self.session.add(LinkCode(code=rec.code, user_id=user_id, expires_at=rec.expires_at))
+            await self.session.flush()
+            return True
+        return isinstance(rec, LinkRecord | UnlinkRecord)  # carried out by the dispatcher, which moves the conversation
+
+    async def link_code(self, code: str) -> LinkView | None:
+        row = await self.session.get(LinkCode, code)
+        if row is None:
+            return None
+        return LinkView(row.user_id, await self.platforms(row.user_id), aware(row.expires_at), row.used_at is not None)
+
+    async def platforms(self, user_id: int) -> tuple[str, ...]:
+        rows = await self.session.scalars(
+            select(Identity.platform).where(Identity.user_id == user_id).order_by(Identity.platform)
+        )
+        return tuple(rows.all())
+
+    async def link_users(self, source: int, target: int, code: str, now: datetime) -> None:
+        """Move everything of `source` to `target` and delete `source`. Where both have a review
+        card for the same question, the target's card is kept."""
+        await self.session.execute(
+            delete(CardRow).where(
+                CardRow.user_id == source,
+                CardRow.question_id.in_(select(CardRow.question_id).where(CardRow.user_id == target)),
+            )
+        )
+        for model in (
+            Identity,
+            DialogueStateRow,
+            RoundRow,
+            AnswerRow,
+            CardRow,
+            SubscriptionRow,
+            QuizAnswerRow,
+            LinkCode,
+        ):
+            await self.session.execute(update(model).where(model.user_id == source).values(user_id=target))
+        await self.session.execute(update(LinkCode).where(LinkCode.code == code).values(used_at=now))
+        await self.session.execute(delete(User).where(User.id == source))
+        self._evict(source, target)
+
+    async def unlink(self, user_id: int, platform: str, now: datetime) -> int:
+        """The identity on `platform` gets a user of its own, taking that platform's chats and subscriptions."""
+        name = await self.session.scalar(select(User.display_name).where(User.id == user_id))
+        new = await self.session.scalar(insert(User).values(display_name=name or "", created_at=now).returning(User.id))
+        assert new is not None
+        for model in (Identity, DialogueStateRow, SubscriptionRow):
+            await self.session.execute(
+                update(model).where(model.user_id == user_id, model.platform == platform).values(user_id=new)
+            )
+        self._evict(user_id, new)
+        return int(new)
+
+    def _evict(self, *user_ids: int) -> None:
+        for key in [k for k, v in self._user_cache.items() if v in user_ids]:
+            del self._user_cache[key]
+
+    async def stats(self, user_id: int, now: datetime) -> StatsView:
+        graded = (AnswerRow.user_id == user_id, AnswerRow.kind != "quiz", AnswerRow.skipped.is_(False))
+        sections = (
+            await self.session.execute(
+                select(AnswerRow.section, func.avg(AnswerRow.score), func.count())
+                .where(*graded)
+                .group_by(AnswerRow.section)
+            )
+        ).all()
+        day = func.date(AnswerRow.created_at)
+        trend = (
+            await self.session.execute(
+                select(day, func.avg(AnswerRow.score), func.count())
+                .where(*graded, AnswerRow.created_at >= now - timedelta(days=366))
+                .group_by(day)
+                .order_by(day)
+            )
+        ).all()
+        rounds = await self.session.scalar(
+            select(func.count()).select_from(RoundRow).where(RoundRow.user_id == user_id, RoundRow.status == "finished")
+        )
+        seconds = await self.session.scalar(
+            select(func.coalesce(func.sum(AnswerRow.seconds), 0)).where(AnswerRow.user_id == user_id)
+        )
+        cards = (
+            await self.session.execute(
+                select(func.count(), func.coalesce(func.sum(case((CardRow.due <= now, 1), else_=0)), 0)).where(
+                    CardRow.user_id == user_id
+                )
+            )
+        ).one()
+        settings = await self.session.scalar(
+            select(SubscriptionRow.settings).where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind == "daily")
+        )
+        return StatsView(
+            sections={s: (float(avg), int(n)) for s, avg, n in sections},
+            trend=[(str(d)[:10], float(avg), int(n)) for d, avg, n in trend],
+            rounds_completed=int(rounds or 0),
+            seconds_practised=int(seconds or 0),
+            cards=int(cards[0] or 0),
+            cards_due=int(cards[1] or 0),
+            streak=int((settings or {}).get("streak", 0)),
+            best_streak=int((settings or {}).get("best_streak", 0)),
+        )
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        user = await self.session.get(User, user_id)
+        if user is None:
+            return {}
+
+        async def rows(model: Any, *order: Any) -> list[Any]:
+            return list(
+                (await self.session.scalars(select(model).where(model.user_id == user_id).order_by(*order))).all()
+            )
+
+        return {
+            "profile": {"display_name": user.display_name, "created_at": aware(user.created_at).isoformat()},
+            "identities": [{"platform": i.platform, "id": i.external_id} for i in await rows(Identity, Identity.id)],
+            "settings": [_row(s, "id", "user_id") for s in await rows(SubscriptionRow, SubscriptionRow.id)],
+            "rounds": [_row(r, "user_id") for r in await rows(RoundRow, RoundRow.started_at)],
+            "answers": [_row(a, "id", "user_id") for a in await rows(AnswerRow, AnswerRow.created_at)],
+            "review_cards": [_row(c, "user_id") for c in await rows(CardRow, CardRow.question_id)],
+            "conversations": [_row(d, "id", "user_id") for d in await rows(DialogueStateRow, DialogueStateRow.id)],
+        }
+
+    async def forget_user(self, user_id: int) -> None:
+        """Every table: rows keyed to the user go with the user row (foreign keys cascade); rows keyed
+        to their private chats (dedupe keys, queued sends) are removed explicitly first."""
+        identities = (
+            await self.session.execute(
+                select(Identity.platform, Identity.external_id).where(Identity.user_id == user_id)
+            )
+        ).all()
+        mine = select(DialogueStateRow.platform, DialogueStateRow.chat_id).where(DialogueStateRow.user_id == user_id)
+        shared = select(DialogueStateRow.chat_id).where(DialogueStateRow.user_id != user_id)
+        private = {
+            (p, c) for p, c in (await self.session.execute(mine.where(DialogueStateRow.chat_id.not_in(shared)))).all()
+        }
+        daily = select(SubscriptionRow.platform, SubscriptionRow.chat_id).where(
+            SubscriptionRow.user_id == user_id, SubscriptionRow.kind == "daily"
+        )
+        private |= {(p, c) for p, c in (await self.session.execute(daily)).all()}
+        private |= {(p, e) for p, e in identities}  # a direct chat's id is the user's id on Telegram
+        for platform, chat in private:
+            await self.session.execute(
+                delete(ProcessedMessage).where(
+                    ProcessedMessage.platform == platform, ProcessedMessage.key.like(f"{chat}:%")
+                )
+            )
+            await self.session.execute(
+                delete(OutboxRow).where(OutboxRow.platform == platform, OutboxRow.chat_id == chat)
+            )
+        for platform, external in identities:
+            await self.session.execute(
+                delete(OutboxRow).where(OutboxRow.platform == platform, OutboxRow.external_user_id == external)
+            )
+        await self.session.execute(delete(User).where(User.id == user_id))
+        self._evict(user_id)
+
+
+async def usage_report(session: AsyncSession, now: datetime, days: int = 14) -> dict[str, Any]:
+    """Operator figures for `mock-interviewer report`."""
+    day = func.date(RoundRow.started_at)
+    per_day = (
+        await session.execute(
+            select(day, func.count())
+            .where(RoundRow.started_at >= now - timedelta(days=days), RoundRow.track != "daily")
+            .group_by(day)
+            .order_by(day)
+        )
+    ).all()
+    subs = (
+        await session.execute(
+            select(SubscriptionRow.kind, SubscriptionRow.active, func.count()).group_by(
+                SubscriptionRow.kind, SubscriptionRow.active
+            )
+        )
+    ).all()
+    outbox = (await session.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))).all()
+    failures = (
+        await session.execute(
+            select(OutboxRow.platform, OutboxRow.last_error, func.count())
+            .where(OutboxRow.status == "failed")
+            .group_by(OutboxRow.platform, OutboxRow.last_error)
+            .order_by(func.count().desc())
+            .limit(10)
+        )
+    ).all()
+    users = await session.scalar(select(func.count()).select_from(User))
+    identities = (await session.execute(select(Identity.platform, func.count()).group_by(Identity.platform))).all()
+    return {
+        "users": int(users or 0),
+        "identities": {p: int(n) for p, n in identities},
+        "subscriptions": {f"{k} {'active' if a else 'inactive'}": int(n) for k, a, n in subs},
+        "rounds_per_day": [(str(d)[:10], int(n)) for d, n in per_day],
+        "outbox": {s: int(n) for s, n in outbox},
+        "failures": [(p, e or "", int(n)) for p, e, n in failures],
+    }

@@ -1,0 +1,65 @@
+"""A fake OpenAI-compatible chat endpoint on 127.0.0.1 with scripted behaviours."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiohttp import web
+
+
+class FakeLlm:
+    def __init__(self) -> None:
+        self.mode = "good"  # good | malformed | error500 | slow | missing_points | then_good
+        self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append(body)
+        self.headers.append(dict(request.headers))
+        mode = self.mode
+        if mode == "then_good":
+            mode = "error500" if len(self.requests) == 1 else "good"
+        if mode == "error500":
+            return web.json_response({"error": {"message": "overloaded"}}, status=500)
+        if mode == "slow":
+            await asyncio.sleep(2)
+        user = body["messages"][1]["content"]
+        count = user.split("Key points:\n")[1].split("\n\nReference answer")[0].count("\n") + 1
+        if mode == "malformed":
+            content = "Sure! Here is my grade: {score: great"
+        else:
+            points = [{"index": i, "status": "covered", "evidence": "high variance"} for i in range(1, count + 1)]
+            if mode == "missing_points":
+                points = points[:1]
+            content = json.dumps(
+                {
+                    "score": 3.5,
+                    "key_points": points,
+                    "feedback": "Clear and correct.",
+                    "follow_up": "What about leakage?",
+                }
+            )
+        return web.json_response({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
+
+
+@asynccontextmanager
+async def running_fake_llm() -> AsyncIterator[FakeLlm]:
+    fake = FakeLlm()
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", fake.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,249 @@
+"""The shipped banks: they load, meet their floors and limits; broken banks give precise errors."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.app import load_questions
+from bot.cli import main
+from bot.config import load_settings
+from questions.loader import SHIPPED_DIR, Bank, BankInvalid, load_bank, load_bank_cached
+from questions.report import OTHER_FLOORS, TECHNICAL_FLOORS, stats_table
+
+# The banks of issues 3 and 4 are still being written. Strict: once a floor is met the test
+# passes unexpectedly and fails the suite, so this marker must then be removed.
+DONE_SECTIONS = {"6.1", "6.2", "6.3", "7.1", "8.1", "8.2.1", "8.2.3"}
+BANK_IN_PROGRESS = pytest.mark.xfail(
+    reason="issues 3 and 4 open: the shipped bank is still below its floors", strict=True
+)
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Bank:
+    return load_bank()
+
+
+@BANK_IN_PROGRESS
+def test_every_shipped_file_loads(shipped: Bank) -> None:
+    assert len(shipped.technical) >= sum(TECHNICAL_FLOORS.values())
+
+
+@pytest.mark.parametrize(
+    "section",
+    [pytest.param(s, marks=[] if s in DONE_SECTIONS else [BANK_IN_PROGRESS]) for s in sorted(TECHNICAL_FLOORS)],
+)
+def test_section_floor(shipped: Bank, section: str) -> None:
+    count = sum(1 for q in shipped.technical.values() if q.section == section)
+    assert count >= TECHNICAL_FLOORS[section], f"{section}: {count} < {TECHNICAL_FLOORS[section]}"
+
+
+@BANK_IN_PROGRESS
+def test_other_floors(shipped: Bank) -> None:
+    assert len(shipped.behavioral) >= OTHER_FLOORS["behavioral"]
+    assert len(shipped.design) >= OTHER_FLOORS["design"]
+    assert len(shipped.quiz) >= OTHER_FLOORS["quiz"]
+    groups = Counter(q.group for q in shipped.behavioral.values())
+    assert set(groups) == {"background", "interests", "communication", "personality"} and min(groups.values()) >= 12
+    assert any(c.section == "2.3.2" for c in shipped.cards.values())
+
+
+def test_difficulty_mix_is_close_to_40_45_15(shipped: Bank) -> None:
+    mix = Counter(q.difficulty for q in shipped.technical.values())
+    total = sum(mix.values())
+    assert abs(mix["easy"] / total - 0.40) <= 0.07
+    assert abs(mix["medium"] / total - 0.45) <= 0.07
+    assert abs(mix["hard"] / total - 0.15) <= 0.05
+
+
+def test_rubrics_are_complete(shipped: Bank) -> None:
+    for q in [*shipped.technical.values(), *shipped.behavioral.values()]:
+        assert len(q.key_points) >= 2, q.id
+        assert all(len(kp.phrasings) >= 2 for kp in q.key_points), q.id
+        assert 1 <= len(q.hints) <= 3, q.id
+    for s in shipped.design.values():
+        assert [st.stage for st in s.stages] == ["setup", "data", "modeling", "serving"], s.id
+        assert all(len(st.key_points) >= 2 and st.probes for st in s.stages), s.id
+
+
+@BANK_IN_PROGRESS
+def test_quiz_questions_fit_a_native_telegram_quiz_poll(shipped: Bank) -> None:
+    for q in shipped.quiz.values():
+        assert 1 <= len(q.question) <= 300, q.id
+        assert 2 <= len(q.options) <= 10, q.id
+        assert all(1 <= len(o) <= 100 for o in q.options), q.id
+        assert 0 <= q.answer < len(q.options), q.id
+        assert len(q.explanation) <= 200, q.id
+    sections = Counter(q.section for q in shipped.quiz.values())
+    assert len(sections) >= 15  # spread over the technical sections
+
+
+def test_ids_are_unique_across_banks(shipped: Bank) -> None:
+    assert len(shipped.origin) == len(shipped)
+
+
+def test_one_file_per_technical_section() -> None:
+    for path in sorted((SHIPPED_DIR / "technical").glob("*.yaml")):
+        bank = load_bank([path], check_duplicates=False)
+        sections = {q.section for q in bank.technical.values()}
+        assert len(sections) == 1 and path.name.startswith(next(iter(sections)) + "-"), path.name
+
+
+@BANK_IN_PROGRESS
+def test_stats_show_every_floor_met(shipped: Bank) -> None:
+    table = stats_table(shipped)
+    assert "BELOW FLOOR" not in table and "target 40/45/15" in table
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+BROKEN = """bank: technical
+questions:
+  - id: ok-question
+    section: "7.1"
+    topic: t
+    subtopic: s
+    difficulty: easy
+    kind: concept
+    prompt: Why does regularization help a model generalize to unseen data?
+    hints: [think about variance]
+    key_points:
+      - point: It reduces variance
+        phrasings: [reduces variance, less overfitting]
+      - point: It trades a little bias
+        phrasings: [adds bias]
+    reference_answer: It reduces variance at the cost of some bias.
+    roles: [mle]
+    seniority: [junior]
+    minutes: 3
+  - id: Bad_Id
+    section: "99.9"
+    topic: t
+    subtopic: s
+    difficulty: impossible
+    kind: concept
+    prompt: short
+    hints: []
+    key_points: []
+    reference_answer: x
+    roles: [astronaut]
+    seniority: [junior]
+    minutes: 3
+"""
+
+
+GOOD = BROKEN.split("  - id: Bad_Id")[0].replace("phrasings: [adds bias]", "phrasings: [adds bias, more bias]")
+
+
+def test_broken_bank_errors_name_file_id_and_field(tmp_path: Path) -> None:
+    write(tmp_path, "broken.yaml", BROKEN)
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    text = str(info.value)
+    expected = [
+        ("ok-question", "key_points.1.phrasings"),
+        ("Bad_Id", "id"),
+        ("Bad_Id", "section"),
+        ("Bad_Id", "difficulty"),
+        ("Bad_Id", "prompt"),
+        ("Bad_Id", "hints"),
+        ("Bad_Id", "key_points"),
+        ("Bad_Id", "roles.0"),
+    ]
+    for qid, field in expected:
+        assert re.search(rf"broken\.yaml: id {qid}: {re.escape(field)}: ", text), (qid, field, text)
+
+
+def test_duplicate_ids_are_errors(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    write(tmp_path, "b.yaml", GOOD)
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    text = str(info.value)
+    assert "b.yaml: id ok-question: id: duplicate id, first defined in" in text
+
+
+def test_near_duplicate_prompt_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", GOOD)
+    write(tmp_path, "b.yaml", GOOD.replace("ok-question", "other-question").replace("unseen data?", "unseen data!"))
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    assert "b.yaml: id other-question: prompt: near-duplicate of ok-question" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("bank: technical\nquestions: [\n", "yaml"),
+        ("questions: []\n", "bank"),
+        (
+            "bank: quiz\nquestions:\n  - {id: q-x1, section: '7.1', topic: t, difficulty: easy, question: Q?, options: [a, b], answer: 5, explanation: e}\n",
+            "-",
+        ),
+        (
+            "bank: quiz\nquestions:\n  - {id: q-x2, section: '7.1', topic: t, difficulty: easy, question: Q?, options: [a], answer: 0, explanation: e}\n",
+            "options",
+        ),
+        (
+            f"bank: quiz\nquestions:\n  - {{id: q-x3, section: '7.1', topic: t, difficulty: easy, question: {'x' * 301}, options: [a, b], answer: 0, explanation: e}}\n",
+            "question",
+        ),
+    ],
+)
+def test_malformed_files(tmp_path: Path, text: str, field: str) -> None:
+    write(tmp_path, "bad.yaml", text)
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    assert "bad.yaml: id " in str(info.value) and f": {field}: " in str(info.value)
+
+
+def test_validate_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "broken.yaml", BROKEN)
+    assert main(["questions", "validate", str(tmp_path)]) == 1
+    assert "broken.yaml: id Bad_Id: difficulty" in capsys.readouterr().err
+    assert main(["questions", "validate", str(tmp_path / "missing")]) == 2
+    assert main(["questions", "validate"]) == 0
+
+
+def test_readme_examples_validate(tmp_path: Path) -> None:
+    text = (SHIPPED_DIR / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    for i, block in enumerate(blocks):
+        if "bank: design" in block:
+            continue  # abbreviated on purpose: it shows one stage of four
+        load_bank([write(tmp_path, f"example{i}.yaml", block)])
+
+
+def test_extra_bank_folders_are_validated_the_same_way(tmp_path: Path) -> None:
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    write(pack, "broken.yaml", BROKEN)
+    settings = load_settings({"DATA_DIR": str(tmp_path / "data"), "EXTRA_BANK_DIRS": str(pack)}, dotenv=None)
+    with pytest.raises(BankInvalid, match=r"broken\.yaml: id Bad_Id"):
+        load_questions(settings)
+    write(
+        pack, "broken.yaml", GOOD.replace("ok-question", "acme-own-question").replace("generalize", "generalise well")
+    )
+    bank = load_questions(settings)
+    assert "acme-own-question" in bank.technical and len(bank.technical) == len(load_bank().technical) + 1
+
+
+def test_cache_is_keyed_by_content(tmp_path: Path) -> None:
+    folder = tmp_path / "bank"
+    folder.mkdir()
+    write(folder, "a.yaml", GOOD)
+    first = load_bank_cached([folder], tmp_path / "cache")
+    assert list((tmp_path / "cache").glob("bank-*.pickle"))
+    write(folder, "a.yaml", GOOD.replace("It reduces variance at", "It lowers variance at"))
+    second = load_bank_cached([folder], tmp_path / "cache")
+    assert first.technical["ok-question"].reference_answer != second.technical["ok-question"].reference_answer
+    write(folder, "a.yaml", BROKEN)
+    with pytest.raises(BankInvalid):
+        load_bank_cached([folder], tmp_path / "cache")

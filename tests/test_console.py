@@ -1,0 +1,157 @@
+"""The console adapter end to end, as real subprocesses of `mock-interviewer chat`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from adapters.console import parse_line, render
+from bot.events import Button, ChoiceIn, CommandIn, Reply, TextIn
+from tests.console_driver import ROOT, ConsoleProcess
+
+
+def finish_question(proc: ConsoleProcess, answer: str) -> str:
+    proc.send(answer)
+    out = proc.send("/done")
+    if "Follow-up" in out:
+        out = proc.send("/skip")
+    assert "How well did you know this?" in out
+    return proc.send("3")  # [3] Good
+
+
+def test_scripted_three_question_round_prints_scorecard(tmp_path: Path) -> None:
+    proc = ConsoleProcess(tmp_path, "technical", "easy", "3")
+    out = proc.read_turn()
+    assert "I'm your interviewer" in out and "Question 1/3" in out
+    for n in (2, 3):
+        out = finish_question(
+            proc, "I think regularization helps because it reduces variance, so the model generalizes."
+        )
+        assert f"Question {n}/3" in out
+    out = finish_question(proc, "It depends on the data, which I would inspect first.")
+    assert ("Scorecard" in out and "Review first" in out) or "Strengths" in out
+    code, rest, err = proc.close()
+    assert code == 0 and "Bye" in rest
+    assert "Traceback" not in err
+
+
+def test_piped_stdin_ends_cleanly_at_eof(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat", "--user", "piper", "technical", "medium", "3"],
+        input="/skip\n/skip\n/skip\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Skipped") == 3 and "Scorecard" in done.stdout and "Bye" in done.stdout
+
+
+def test_sigkill_mid_round_resumes_at_same_question(tmp_path: Path) -> None:
+    first = ConsoleProcess(tmp_path, "technical", "medium", "3", user="kim")
+    first.read_turn()
+    out = finish_question(
+        first, "Because the gradient vanishes, I would normalise inputs and use residual connections."
+    )
+    assert "Question 2/3" in out
+    question_two = out[out.index("Question 2/3") :].split("\n\n")[1].split("\n  [1]")[0]
+    first.send("half of my second answer")
+    first.kill()
+
+    second = ConsoleProcess(tmp_path, user="kim")
+    out = second.read_turn()
+    assert "middle of a round" in out and "Question 2/3" in out
+    assert question_two in out
+    assert "Your answer so far: 5 words" in out
+    out = second.send("/stop")
+    assert "stopped after 2 answers" not in out  # the unfinished answer is not graded on stop
+    assert "stopped after 1 answer" in out
+    code, _, err = second.close()
+    assert code == 0 and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://root@127.0.0.1/x"}, "unsupported database"),
+        ({"DATABASE_URL": "postgresql+asyncpg://nobody:secretpw@127.0.0.1:1/none"}, "cannot connect"),
+        ({"LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ],
+)
+def test_bad_configuration_is_one_clear_error(tmp_path: Path, env: dict[str, str], needle: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "DATA_DIR": str(tmp_path), **env},
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert needle in done.stderr and "Traceback" not in done.stderr
+    assert "secretpw" not in done.stderr
+    assert len([line for line in done.stderr.splitlines() if line.strip()]) <= 2
+
+
+def test_unwritable_data_folder_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    env = {**os.environ, "DATA_DIR": str(blocker / "data")}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: data folder") and "not writable" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_console_parsing_and_rendering() -> None:
+    buttons = ["rd:done:1", "rd:hint:1"]
+    assert parse_line("2\n", buttons) == ChoiceIn("rd:hint:1")
+    assert parse_line("3\n", buttons) == TextIn("3")
+    assert parse_line("/mock technical 3\n", buttons) == CommandIn("mock", ("technical", "3"))
+    assert parse_line("/ not a command\n", buttons) == TextIn("/ not a command")
+    text, choices = render(Reply("Pick", (Button("Done", "rd:done:1"), Button("Hint", "rd:hint:1"))))
+    assert "[1] Done" in text and "[2] Hint" in text and choices == buttons
+
+
+def test_console_saves_files_it_cannot_show(tmp_path: Path) -> None:
+    proc = ConsoleProcess(tmp_path, "technical", "easy", "3", user="filer")
+    proc.read_turn()
+    proc.send("/skip")
+    out = proc.send("/stats")
+    assert "saved progress.png" in out
+    out = proc.send("/export")
+    assert "saved mock-interviewer-export.json" in out and "saved fsrs-review-log.csv" in out
+    code, _, err = proc.close()
+    assert code == 0, err
+    assert (tmp_path / "files" / "progress.png").read_bytes()[:4] == b"\x89PNG"
+    assert b'"display_name": "filer"' in (tmp_path / "files" / "mock-interviewer-export.json").read_bytes()
+
+
+def test_run_without_a_platform_token_explains_itself(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    assert done.returncode == 2
+    assert "no chat platform configured" in done.stderr and "Traceback" not in done.stderr

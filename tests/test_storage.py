@@ -1,0 +1,108 @@
+"""Dispatcher and SQL storage together, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+
+from bot.dispatcher import Dispatcher
+from bot.engine import Engine
+from bot.events import ChoiceIn, Reply
+from bot.ports import ConversationKey
+from storage.models import AnswerRow, ProcessedMessage, RoundRow
+from storage.uow import SqlUnitOfWork
+from tests.conftest import FakeClock, cmd, make_event, text
+
+
+def buttons(replies: list[Reply]) -> dict[str, str]:
+    return {b.label: b.choice_id for r in replies for b in r.buttons}
+
+
+async def test_same_platform_message_is_processed_once(
+    dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    await dispatcher.dispatch(make_event(cmd("mock", "technical", "medium", "3"), message_id="1"))
+    first = await dispatcher.dispatch(make_event(text("an answer"), message_id="2"))
+    again = await dispatcher.dispatch(make_event(text("an answer"), message_id="2"))
+    assert first and again == []
+    async with uow_factory() as uow:
+        user = await uow.user_for("test", "u1", "Ada")
+        state, version = await uow.load_state(ConversationKey("test", "c1", user))
+        assert state.round is not None and state.round.answer == ["an answer"]
+        assert version == 2
+        count = await uow.session.scalar(select(func.count()).select_from(ProcessedMessage))
+        assert count == 2
+
+
+async def test_same_message_id_in_another_chat_is_distinct(dispatcher: Dispatcher) -> None:
+    a = await dispatcher.dispatch(make_event(cmd("help"), message_id="7", chat="c1"))
+    b = await dispatcher.dispatch(make_event(cmd("help"), message_id="7", chat="c2"))
+    assert a and b
+
+
+async def test_concurrent_events_lose_no_update(
+    engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    # Two dispatchers stand for two processes: they do not share the in-process lock,
+    # so only the version column can keep both answer parts.
+    one, two = Dispatcher(engine, uow_factory, clock), Dispatcher(engine, uow_factory, clock)
+    await one.dispatch(make_event(cmd("mock", "technical", "medium", "3")))
+    parts = [f"part {i}" for i in range(8)]
+    await asyncio.gather(*[(one if i % 2 else two).dispatch(make_event(text(p))) for i, p in enumerate(parts)])
+    async with uow_factory() as uow:
+        user = await uow.user_for("test", "u1", "Ada")
+        state, _ = await uow.load_state(ConversationKey("test", "c1", user))
+    assert state.round is not None
+    assert sorted(state.round.answer) == sorted(parts)
+
+
+async def test_round_answers_ratings_and_scorecard_are_stored(
+    dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    replies = await dispatcher.dispatch(make_event(cmd("mock", "technical", "hard", "3")))
+    for _ in range(3):
+        await dispatcher.dispatch(
+            make_event(
+                text("By Bayes with the prior the posterior is about 17 percent because false positives dominate.")
+            )
+        )
+        replies = await dispatcher.dispatch(make_event(cmd("done")))
+        if "Skip follow-up" in buttons(replies):
+            replies = await dispatcher.dispatch(make_event(ChoiceIn(buttons(replies)["Skip follow-up"])))
+        replies = await dispatcher.dispatch(make_event(ChoiceIn(buttons(replies)["Good"])))
+    assert "Scorecard" in replies[-1].text
+    async with uow_factory() as uow:
+        rounds = (await uow.session.scalars(select(RoundRow))).all()
+        assert [r.status for r in rounds] == ["finished"]
+        assert rounds[0].scorecard is not None and rounds[0].scorecard["questions"] == 3
+        answers = (await uow.session.scalars(select(AnswerRow).order_by(AnswerRow.id))).all()
+        assert len(answers) == 3 and all(a.self_rating == "good" for a in answers)
+        assert answers[0].question_id == "fx-bayes-test" and answers[0].score >= 3
+        user = await uow.user_for("test", "u1", "Ada")
+        history = await uow.history(user, 5)
+        profile = await uow.load_profile(user, "Ada")
+    assert history[0]["scorecard"]["questions"] == 3
+    assert "fx-bayes-test" in profile.seen and profile.recent_scores["technical"] > 0
+    replies = await dispatcher.dispatch(make_event(cmd("history")))
+    assert "technical (finished)" in replies[0].text
+
+
+async def test_state_survives_a_new_dispatcher(
+    engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    first = Dispatcher(engine, uow_factory, clock)
+    await first.dispatch(make_event(cmd("mock", "technical", "medium", "3")))
+    await first.dispatch(make_event(text("kept across restarts")))
+    restarted = Dispatcher(engine, uow_factory, clock)
+    replies = await restarted.dispatch(make_event(cmd("repeat")))
+    assert "Question 1/3" in replies[0].text and "3 words" in replies[0].text
+
+
+async def test_platform_identities_are_separate_users(uow_factory: Callable[[], SqlUnitOfWork]) -> None:
+    async with uow_factory() as uow:
+        a = await uow.user_for("telegram", "42", "A")
+        b = await uow.user_for("discord", "42", "B")
+        again = await uow.user_for("telegram", "42", "A")
+    assert a != b and a == again

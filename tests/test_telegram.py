@@ -1,0 +1,379 @@
+"""The whole Telegram bot, on the real python-telegram-bot stack, against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import aiohttp
+import pytest
+from sqlalchemy import select
+
+from adapters.scheduler import SchedulerService
+from adapters.telegram.adapter import TelegramAdapter
+from adapters.telegram.render import split_text
+from bot.app import App, build_app, setup_logging, telegram_runtime
+from bot.config import load_settings
+from bot.delivery import Limits, Planner, RateLimiter, Sender
+from questions.loader import Bank
+from storage.leader import Leadership
+from storage.models import OutboxRow, QuizAnswerRow, SubscriptionRow
+from tests.conftest import FakeClock
+from tests.fake_telegram import FakeTelegram, running_fake_telegram
+
+TOKEN = "123456789:AAtesttoken_abcdefghijklmnopqrstuv"
+ADA, BO, CY, ADMIN = 1001, 1002, 1003, 1009
+GROUP = -1001234567890
+
+
+@dataclass
+class Bot:
+    fake: FakeTelegram
+    app: App
+    adapter: TelegramAdapter
+    sender: Sender
+    clock: FakeClock
+
+    async def say(
+        self, chat: int, text: str, *, uid: int | None = None, kind: str = "private", name: str = "Ada"
+    ) -> None:
+        before = len(self.fake.calls("sendMessage"))
+        self.fake.message(chat, uid or chat, text, kind=kind, name=name)
+        await self.fake.wait_for(lambda: len(self.fake.calls("sendMessage")) > before)
+        await self.settle()
+
+    async def press(self, chat: int, label: str, *, uid: int | None = None) -> None:
+        buttons = self.fake.buttons(chat)
+        assert label in buttons, f"no {label!r} in {list(buttons)}"
+        before = len(self.fake.calls("sendMessage"))
+        self.fake.press(chat, uid or chat, buttons[label])
+        await self.fake.wait_for(lambda: len(self.fake.calls("sendMessage")) > before)
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until the bot has gone quiet (all replies of the last update are out)."""
+        count = -1
+        while count != len(self.fake.requests):
+            count = len(self.fake.requests)
+            await asyncio.sleep(0.3)
+
+    def last(self, chat: int) -> str:
+        return self.fake.texts(chat)[-1]
+
+
+def settings_for(tmp: Path, url: str) -> object:
+    return load_settings(
+        {
+            "DATA_DIR": str(tmp),
+            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'tg.db'}",
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": url,
+        },
+        dotenv=None,
+    )
+
+
+async def start_bot(fake: FakeTelegram, tmp: Path, bank: Bank, clock: FakeClock) -> AsyncIterator[Bot]:
+    settings = settings_for(tmp, fake.url)
+    async with build_app(settings, clock=clock, bank=bank) as app:  # type: ignore[arg-type]
+        adapter, sender = telegram_runtime(app, clock)
+        adapter.settings = replace(adapter.settings, poll_timeout=1)
+        # Flows, not pacing, are tested here (the limiter has its own tests): keep the real shape, faster.
+        adapter.transport.limiter = RateLimiter(Limits(per_second=500, per_chat_interval=0.01, per_group_minute=1000))
+        await adapter.start()
+        try:
+            yield Bot(fake, app, adapter, sender, clock)
+        finally:
+            await adapter.stop()
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, bank: Bank, clock: FakeClock) -> AsyncIterator[Bot]:
+    async with running_fake_telegram(TOKEN) as fake:
+        async for b in start_bot(fake, tmp_path, bank, clock):
+            yield b
+
+
+async def test_start_registers_commands_and_greets(bot: Bot) -> None:
+    commands = bot.fake.calls("setMyCommands")
+    assert len(commands) == 1 and {c["command"] for c in commands[0]["commands"]} >= {"mock", "daily", "quiz", "help"}
+    await bot.say(ADA, "/start")
+    assert "Welcome" in bot.fake.texts(ADA)[0]
+    assert not bot.fake.rejected
+
+
+async def test_full_mock_round_with_buttons(bot: Bot) -> None:
+    await bot.say(ADA, "/mock")
+    await bot.press(ADA, "Technical")
+    await bot.press(ADA, "Easy")
+    await bot.press(ADA, "3")
+    assert "Question 1/3" in bot.last(ADA)
+    for _ in range(3):
+        await bot.say(ADA, "Because it reduces variance, I would regularize and check a learning curve.")
+        await bot.press(ADA, "Done")
+        if "Skip follow-up" in bot.fake.buttons(ADA):
+            await bot.press(ADA, "Skip follow-up")
+        await bot.press(ADA, "Good")
+    assert any("Scorecard" in t for t in bot.fake.texts(ADA)[-2:])
+    presses = [p for _, p in bot.fake.requests if "callback_query_id" in p]
+    assert len(presses) == len(bot.fake.calls("answerCallbackQuery")) >= 9  # every press answered
+    assert bot.fake.calls("sendChatAction")  # typing while grading
+    assert not bot.fake.rejected
+
+
+async def test_stale_and_forged_buttons_get_a_notice(bot: Bot) -> None:
+    await bot.say(ADA, "/mock")
+    old = bot.fake.buttons(ADA)["Behavioral"]
+    await bot.press(ADA, "Technical")
+    bot.fake.press(ADA, ADA, old)
+    await bot.fake.wait_for(lambda: "earlier message" in bot.last(ADA))
+    bot.fake.press(ADA, ADA, "zz:forged:" + "x" * 40)
+    await bot.fake.wait_for(lambda: "don't recognise" in bot.last(ADA))
+    assert len(bot.fake.calls("answerCallbackQuery")) == 3
+
+
+async def test_same_update_twice_is_processed_once(bot: Bot) -> None:
+    await bot.say(ADA, "/mock technical easy 3")
+    bot.fake.message(ADA, ADA, "my answer")
+    duplicate = dict(bot.fake.updates[-1]["message"])
+    bot.fake.push("message", duplicate)  # Telegram redelivers the same message in a new update
+    await bot.fake.wait_for(lambda: any("Noted" in t for t in bot.fake.texts(ADA)))
+    await bot.settle()
+    assert sum("Noted" in t for t in bot.fake.texts(ADA)) == 1
+
+
+async def test_escaping_and_non_text_messages(bot: Bot) -> None:
+    await bot.say(BO, "/mock technical easy 3", name="<script>Bo & co</script>")
+    assert "Hi <script>Bo & co</script>" in bot.fake.texts(BO)[0]  # arrived intact, so it was escaped
+    bot.fake.push("message", {"message_id": 5, "date": 1, "chat": bot.fake.chat(BO), "from": bot.fake.user(BO), "sticker": {
+        "file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False}})  # fmt: skip
+    await bot.fake.wait_for(lambda: "only read text" in bot.last(BO))
+    assert not bot.fake.rejected
+
+
+def test_long_texts_split_at_paragraphs() -> None:
+    paragraphs = [f"Paragraph {i}: " + "word " * 150 for i in range(12)]
+    chunks = split_text("\n\n".join(paragraphs))
+    assert len(chunks) > 1 and all(len(c) <= 4096 for c in chunks)
+    assert all(c.startswith("Paragraph") for c in chunks)
+    assert "".join(chunks).replace("\n", "") == "".join(paragraphs)
+    huge = split_text("x" * 10000)
+    assert [len(c) for c in huge] == [4096, 4096, 1808]
+
+
+async def test_paused_round_resumes_after_a_restart(tmp_path: Path, bank: Bank, clock: FakeClock) -> None:
+    async with running_fake_telegram(TOKEN) as fake:
+        async for bot in start_bot(fake, tmp_path, bank, clock):
+            await bot.say(ADA, "/mock technical medium 3")
+            await bot.say(ADA, "/skip")
+            question_two = bot.last(ADA)
+            assert "Question 2/3" in question_two
+            await bot.say(ADA, "/pause")
+        async for bot in start_bot(fake, tmp_path, bank, clock):
+            await bot.say(ADA, "/mock")
+            await bot.press(ADA, "Resume")
+            assert "Question 2/3" in bot.last(ADA)
+            assert question_two.split("\n\n")[1] in bot.last(ADA)
+
+
+async def test_daily_subscription_delivers(bot: Bot, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    await bot.say(ADA, "/daily 09:00 Europe/Berlin")
+    assert "You're subscribed" in bot.last(ADA) or "Time set" in bot.last(ADA)
+    clock.now = datetime(2026, 3, 2, 8, 0, 30, tzinfo=UTC)  # 09:00:30 in Berlin
+    await Planner(bot.app.uow, clock).tick()
+    assert await bot.sender.drain() == 1
+    assert "🗓 Daily question" in bot.last(ADA)
+    await bot.say(ADA, "It reduces variance because the model averages over many noisy fits.")
+    await bot.press(ADA, "Done")
+    assert "Score:" in bot.last(ADA)
+    await bot.press(ADA, "Easy")
+    assert "comes back on" in bot.last(ADA)
+
+
+async def test_group_quiz_with_three_members_and_leaderboard(bot: Bot, clock: FakeClock) -> None:
+    bot.fake.admins.add((GROUP, ADMIN))
+    await bot.say(GROUP, "/quiz count 3", uid=ADMIN, kind="supergroup", name="Admin")
+    assert "Saved" in bot.last(GROUP)
+    await bot.say(GROUP, "/quiz now", uid=ADMIN, kind="supergroup", name="Admin")
+    await bot.sender.drain()
+    polls = bot.fake.calls("sendPoll")
+    assert len(polls) == 3
+    assert all(p["type"] == "quiz" and p["is_anonymous"] is False and len(p["correct_option_ids"]) == 1 for p in polls)
+    sent = [m for m, p in bot.fake.requests if m == "sendPoll"]
+    assert len(sent) == 3
+    members = {ADA: ("Ada", [True, True, True]), BO: ("Bo", [True, False, True]), CY: ("Cy", [False, False, False])}
+    for uid, (name, rights) in members.items():
+        for i, (poll, right) in enumerate(zip(polls, rights, strict=True)):
+            correct = int(poll["correct_option_ids"][0])
+            bot.fake.poll_answer(f"poll{i + 1}", uid, correct if right else (correct + 1) % len(poll["options"]), name)
+
+    async def answers() -> int:
+        async with bot.app.uow() as store:
+            return len((await store.session.scalars(select(QuizAnswerRow))).all())
+
+    for _ in range(200):
+        if await answers() == 9:
+            break
+        await bot.settle()
+    assert await answers() == 9
+    clock.advance(seconds=300)
+    await bot.sender.drain()
+    results, board = bot.fake.texts(GROUP)[-2:]
+    assert "Quiz results" in results and "Ada 3/3" in results
+    assert board.index("Ada") < board.index("Bo") < board.index("Cy") and "1. Ada: 3/3" in board
+    assert not bot.fake.rejected
+
+
+async def test_non_admin_is_refused_group_settings(bot: Bot) -> None:
+    await bot.say(GROUP, "/quiz on 18:00 Europe/Berlin", uid=BO, kind="supergroup", name="Bo")
+    assert "Only group admins" in bot.last(GROUP)
+    assert bot.fake.calls("getChatMember")
+    async with bot.app.uow() as store:
+        assert (await store.session.scalars(select(SubscriptionRow))).all() == []
+
+
+async def test_group_chatter_is_ignored_but_commands_answered(bot: Bot) -> None:
+    bot.fake.message(GROUP, BO, "hello everyone", kind="supergroup", name="Bo")
+    bot.fake.message(GROUP, BO, "/help@some_other_bot", kind="supergroup", name="Bo")
+    await bot.say(GROUP, "/help@mock_interviewer_bot", uid=BO, kind="supergroup", name="Bo")
+    assert len(bot.fake.texts(GROUP)) == 1 and "/mock" in bot.fake.texts(GROUP)[0]
+
+
+async def test_a_429_storm_loses_nothing(bot: Bot) -> None:
+    bot.fake.fail("sendMessage", 429, times=3, retry_after=1)
+    await bot.say(ADA, "/help")
+    assert "/mock" in bot.last(ADA)
+    assert sum(1 for m, d in bot.fake.rejected if "Too Many Requests" in d) == 3
+
+
+async def test_server_errors_are_retried(bot: Bot) -> None:
+    bot.fake.fail("sendMessage", 502, times=2)
+    await bot.say(ADA, "/help")
+    assert "/mock" in bot.last(ADA)
+
+
+async def test_a_long_outage_queues_the_reply_for_the_sender(bot: Bot, clock: FakeClock) -> None:
+    bot.fake.fail("sendMessage", 500, times=4, chat_id=CY)
+    bot.fake.message(CY, CY, "/help")
+    await bot.fake.wait_for(lambda: len([d for _, d in bot.fake.rejected]) >= 4)
+    await bot.settle()
+    async with bot.app.uow() as store:
+        queued = (await store.session.scalars(select(OutboxRow).where(OutboxRow.job == "retry"))).all()
+    assert len(queued) == 1 and queued[0].replies
+    clock.advance(seconds=60)
+    await bot.sender.drain()
+    assert "/mock" in bot.last(CY)
+
+
+async def test_a_blocked_user_is_deactivated(bot: Bot, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await bot.say(ADA, "/daily 09:00 UTC")
+    bot.fake.fail("sendMessage", 403, times=5, chat_id=ADA)
+    clock.now = datetime(2026, 3, 2, 9, 0, 10, tzinfo=UTC)
+    await Planner(bot.app.uow, clock).tick()
+    await bot.sender.drain()
+    async with bot.app.uow() as store:
+        sub = (await store.session.scalars(select(SubscriptionRow))).one()
+        row = (await store.session.scalars(select(OutboxRow))).one()
+    assert sub.active is False and "blocked" in (sub.deactivated_reason or "")
+    assert row.status == "failed" and "blocked" in (row.last_error or "")
+
+
+async def test_the_token_never_reaches_the_logs(tmp_path: Path, bank: Bank, clock: FakeClock) -> None:
+    stream = io.StringIO()
+    async with running_fake_telegram(TOKEN) as fake:
+        setup_logging(settings_for(tmp_path, fake.url), stream)  # type: ignore[arg-type]
+        for noisy in ("httpx", "telegram", "telegram.ext"):
+            logging.getLogger(noisy).setLevel(logging.DEBUG)  # the loggers that see request URLs
+        try:
+            async for bot in start_bot(fake, tmp_path, bank, clock):
+                await bot.say(ADA, "/help")
+        finally:
+            logging.getLogger().handlers.clear()
+    text = stream.getvalue()
+    assert "getUpdates" in text or "getMe" in text  # request URLs were logged...
+    assert TOKEN not in text and TOKEN.split(":")[1] not in text  # ...with the token redacted
+
+
+async def test_webhook_mode_checks_the_secret_header(
+    tmp_path: Path, bank: Bank, clock: FakeClock, unused_tcp_port: int
+) -> None:
+    secret = "s3cret-token-for-tests"
+    async with running_fake_telegram(TOKEN) as fake:
+        settings = load_settings(
+            {
+                "DATA_DIR": str(tmp_path),
+                "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'wh.db'}",
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": fake.url,
+                "TELEGRAM_WEBHOOK_URL": "https://bot.example.invalid/telegram",
+                "TELEGRAM_WEBHOOK_LISTEN": f"127.0.0.1:{unused_tcp_port}",
+                "TELEGRAM_WEBHOOK_SECRET": secret,
+            },
+            dotenv=None,
+        )
+        async with build_app(settings, clock=clock, bank=bank) as app:
+            adapter, _ = telegram_runtime(app, clock)
+            await adapter.start()
+            try:
+                assert fake.calls("setWebhook")[0]["secret_token"] == secret
+                update = {"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": fake.chat(ADA), "from": fake.user(ADA),
+                                                       "text": "/help", "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}  # fmt: skip
+                url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+                async with aiohttp.ClientSession() as http:
+                    forged = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"})
+                    assert forged.status == 403
+                    ok = await http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+                    assert ok.status == 200
+                await fake.wait_for(lambda: bool(fake.texts(ADA)))
+                assert len(fake.texts(ADA)) == 1
+            finally:
+                await adapter.stop()
+
+
+async def test_scheduler_service_runs_with_the_telegram_sender(bot: Bot, clock: FakeClock) -> None:
+    service = SchedulerService(Planner(bot.app.uow, clock), bot.sender, Leadership(bot.app.db), send_every=0.1)
+    await service.start()
+    try:
+        clock.now = datetime(2026, 3, 2, 8, 59, 50, tzinfo=UTC)
+        await bot.say(CY, "/daily 09:00 UTC")
+        clock.now = datetime(2026, 3, 2, 9, 0, 1, tzinfo=UTC)
+        await service.tick()
+        await bot.fake.wait_for(lambda: "🗓 Daily question" in bot.last(CY))
+    finally:
+        await service.stop()
+
+
+async def test_stats_photo_export_files_and_forget(bot: Bot) -> None:
+    await bot.say(ADA, "/mock technical easy 3")
+    await bot.say(ADA, "/skip")
+    before = len(bot.fake.requests)
+    bot.fake.message(ADA, ADA, "/stats")
+    await bot.fake.wait_for(lambda: bool(bot.fake.calls("sendPhoto")))
+    photo = bot.fake.calls("sendPhoto")[0]
+    assert photo["photo"][:4] == b"\x89PNG" and "answer" in photo["caption"]
+    bot.fake.message(ADA, ADA, "/export")
+    await bot.fake.wait_for(lambda: len(bot.fake.calls("sendDocument")) == 2)
+    docs = bot.fake.calls("sendDocument")
+    assert docs[0]["document"].startswith(b"{") and docs[1]["document"].startswith(b"card_id,review_time,review_rating")
+    assert len(bot.fake.requests) > before
+    await bot.say(ADA, "/forget")
+    await bot.press(ADA, "Yes, delete everything")
+    assert "deleted" in bot.last(ADA)
+    assert not bot.fake.rejected
+
+
+async def test_forum_topics_get_replies_in_their_thread(bot: Bot) -> None:
+    bot.fake.message(GROUP, BO, "/help", kind="supergroup", name="Bo")
+    update = bot.fake.updates[-1]["message"]
+    update["message_thread_id"] = 77
+    update["is_topic_message"] = True
+    await bot.fake.wait_for(lambda: bool(bot.fake.calls("sendMessage")))
+    await bot.settle()
+    assert all(int(p["message_thread_id"]) == 77 for p in bot.fake.calls("sendMessage"))

@@ -1,0 +1,179 @@
+"""/stats, /export and /forget, through the dispatcher on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from matplotlib import image
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.charts import render_stats
+from bot.dispatcher import Dispatcher
+from bot.events import ChoiceIn, Payload, PollAnswerIn, Reply, TextIn
+from bot.ports import StatsView
+from storage.database import session_factory
+from storage.models import Base
+from storage.uow import SqlUnitOfWork
+from storage.userdata import usage_report
+from tests.conftest import ROOT, FakeClock, cmd
+from tests.harness import Harness, event
+
+
+def pixels_vary(png: bytes) -> bool:
+    img = image.imread(io.BytesIO(png), format="png")
+    return bool(img.std() > 0.05) and img.shape[0] >= 400 and img.shape[1] >= 800
+
+
+@pytest.mark.parametrize("days", [0, 1, 365])
+def test_chart_renders_for_no_data_one_answer_and_a_year(days: int) -> None:
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    view = StatsView(
+        sections={"7.1": (3.2, 4), "5.2.1": (1.1, 2), "8.3": (2.4, 5)} if days else {},
+        trend=[((start + timedelta(days=d)).date().isoformat(), 1.0 + (d % 30) / 10, 1) for d in range(days)],
+        rounds_completed=days // 7,
+        seconds_practised=days * 300,
+        streak=min(days, 12),
+    )
+    png = render_stats(view, "Ada <script>")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert 10_000 < len(png) < 2_000_000
+    assert pixels_vary(png)
+
+
+Send = Callable[[Payload, str], Awaitable[list[Reply]]]
+
+
+def via(dispatcher: Dispatcher, clock: FakeClock) -> Send:
+    return lambda payload, user: dispatcher.dispatch(event(payload, user, clock))
+
+
+async def full_round(send: Send | Dispatcher, clock: FakeClock, user: str) -> None:
+    send = via(send, clock) if isinstance(send, Dispatcher) else send
+    await send(cmd("mock", "technical", "hard", "3"), user)
+    for _ in range(3):
+        await send(
+            TextIn("By Bayes with the prior the posterior is about 17 percent because false positives dominate."), user
+        )
+        replies = await send(cmd("done"), user)
+        buttons = {b.label: b.choice_id for r in replies for b in r.buttons}
+        if "Skip follow-up" in buttons:
+            replies = await send(ChoiceIn(buttons["Skip follow-up"]), user)
+            buttons = {b.label: b.choice_id for r in replies for b in r.buttons}
+        await send(ChoiceIn(buttons["Hard"]), user)
+
+
+async def test_stats_reply_has_a_chart_and_a_summary(harness: Harness, clock: FakeClock) -> None:
+    await full_round(harness.dispatcher, clock, "u1")
+    replies = await harness.dispatcher.dispatch(event(cmd("stats"), "u1", clock))
+    assert len(replies) == 1 and replies[0].attachment is not None
+    assert replies[0].attachment.mime == "image/png" and pixels_vary(replies[0].attachment.data)
+    assert "3 answers, 1 round completed" in replies[0].text and "Review next" in replies[0].text
+
+
+async def test_export_round_trips(harness: Harness, clock: FakeClock) -> None:
+    await full_round(harness.dispatcher, clock, "u1")
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "Europe/Berlin"), "u1", clock))
+    replies: list[Reply] = await harness.dispatcher.dispatch(event(cmd("export"), "u1", clock))
+    files = {r.attachment.filename: r.attachment.data for r in replies if r.attachment}
+    data = json.loads(files["mock-interviewer-export.json"])
+    assert data["profile"]["display_name"] == "name-u1"
+    assert data["identities"] == [{"platform": "test", "id": "u1"}]
+    assert [r["status"] for r in data["rounds"]] == ["finished"] and data["rounds"][0]["scorecard"]["questions"] == 3
+    assert len(data["answers"]) == 3 and {a["self_rating"] for a in data["answers"]} == {"hard"}
+    assert data["answers"][0]["answer_text"].startswith("By Bayes")
+    assert data["settings"][0]["zone"] == "Europe/Berlin"
+    rows = list(csv.reader(io.StringIO(files["fsrs-review-log.csv"].decode())))
+    assert rows[0] == ["card_id", "review_time", "review_rating"]
+    assert len(rows) == 4 and {r[2] for r in rows[1:]} == {"2"}
+    assert all(int(r[1]) > 1_600_000_000_000 for r in rows[1:])  # milliseconds
+
+
+async def test_forget_leaves_nothing(
+    harness: Harness, clock: FakeClock, db_engine: AsyncEngine, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await full_round(harness.dispatcher, clock, "u1")
+    await full_round(harness.dispatcher, clock, "u2")  # someone else's data must stay
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    await harness.run_until(datetime(2026, 3, 2, 10, tzinfo=UTC))  # a daily question is sent
+    await harness.dispatcher.dispatch(event(cmd("quiz", "count", "1"), "u1", clock, chat="g1", group=True, admin=True))
+    await harness.dispatcher.dispatch(event(cmd("quiz", "now"), "u1", clock, chat="g1", group=True, admin=True))
+    await harness.sender.drain()
+    poll = next(r.poll for _, r in harness.transport.sent if r.poll is not None)
+    await harness.dispatcher.dispatch(event(PollAnswerIn(poll.ref, 0), "u1", clock, chat="g1", group=True))
+    m = await harness.dispatcher.dispatch(event(TextIn("hi"), "u1", clock))
+    assert m
+    async with uow_factory() as store:
+        uid = await store.user_for("test", "u1", "x")
+        other = await store.user_for("test", "u2", "x")
+    replies = await harness.dispatcher.dispatch(event(cmd("forget"), "u1", clock))
+    yes = next(b.choice_id for b in replies[0].buttons if b.label.startswith("Yes"))
+    replies = await harness.dispatcher.dispatch(event(ChoiceIn(yes), "u1", clock))
+    assert "deleted" in replies[0].text
+    leftovers = []
+    others = 0
+    async with db_engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in (await conn.execute(select(table))).mappings():
+                if (
+                    row.get("user_id") == uid
+                    or (row.get("id") == uid and table.name == "users")
+                    or any(
+                        isinstance(v, str) and (v == "u1" or v.startswith("dm-u1") or "name-u1" in v)
+                        for v in row.values()
+                    )
+                ):
+                    leftovers.append((table.name, dict(row)))
+                if row.get("user_id") == other:
+                    others += 1
+    assert leftovers == []
+    assert others > 0
+    # Writing again starts fresh rather than failing.
+    replies = await harness.dispatcher.dispatch(event(cmd("history"), "u1", clock))
+    assert "No finished rounds" in replies[0].text
+
+
+async def test_forget_can_be_cancelled(harness: Harness, clock: FakeClock) -> None:
+    await full_round(harness.dispatcher, clock, "u1")
+    replies = await harness.dispatcher.dispatch(event(cmd("forget"), "u1", clock))
+    cancel = next(b.choice_id for b in replies[0].buttons if b.label == "Cancel")
+    replies = await harness.dispatcher.dispatch(event(ChoiceIn(cancel), "u1", clock))
+    assert "Nothing was deleted" in replies[0].text
+    replies = await harness.dispatcher.dispatch(event(cmd("history"), "u1", clock))
+    assert "technical (finished)" in replies[0].text
+
+
+async def test_usage_report(harness: Harness, clock: FakeClock, db_engine: AsyncEngine) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await full_round(harness.dispatcher, clock, "u1")
+    for u in ("u1", "u2"):
+        await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), u, clock))
+    harness.transport.blocked = {"dm-u2"}
+    await harness.run_until(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    async with session_factory(db_engine)() as session:
+        figures = await usage_report(session, clock.now)
+    assert figures["users"] == 2 and figures["identities"] == {"test": 2}
+    assert figures["subscriptions"] == {"daily active": 1, "daily inactive": 1}
+    assert figures["rounds_per_day"] == [("2026-03-02", 1)]
+    assert figures["outbox"] == {"sent": 1, "failed": 1}
+    assert figures["failures"][0][2] == 1 and "blocked" in figures["failures"][0][1]
+
+
+def test_report_command_runs(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "report"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert "users: 0" in done.stdout and "delivery failures: none" in done.stdout
