@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from bot.config import ConfigError, Settings, load_settings
-from questions.loader import SHIPPED_DIR, BankInvalid
+from questions.loader import SHIPPED_DIR, Bank, BankInvalid
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     validate = q_sub.add_parser("validate", help="validate bank files (exit 1 on any error)")
     validate.add_argument("paths", nargs="*", type=Path)
     q_sub.add_parser("stats", help="questions per section and difficulty")
+    selfgrade = q_sub.add_parser("selfgrade", help="grade each reference answer against its own rubric")
+    selfgrade.add_argument("paths", nargs="*", type=Path)
+    selfgrade.add_argument("--below", type=float, default=4.1, help="list only items scoring below this")
 
     sub.add_parser("run", help="run the bot on every configured platform, with the scheduler")
     report = sub.add_parser("report", help="usage figures from the database, for operators")
@@ -72,8 +75,24 @@ def _questions(args: argparse.Namespace) -> int:
         code, text = validate(args.paths or [SHIPPED_DIR])
         print(text, file=sys.stderr if code else sys.stdout)
         return code
+    if args.q_command == "selfgrade":
+        return _selfgrade(load_bank(args.paths or [SHIPPED_DIR], check_duplicates=False), args.below)
     print(stats_table(load_bank()))
     return 0
+
+
+def _selfgrade(bank: Bank, below: float) -> int:
+    """Exit 1 when any listed item scores under 2.5: its reference answer misses its own rubric."""
+    from bot.grading.selfgrade import self_grades
+
+    grades = self_grades(bank)
+    for g in grades:
+        if g.score < below:
+            missed = "; ".join(p[:60] for p in g.missed) or "-"
+            print(f"{g.score:4.1f}  {g.item_id:<44} missed: {missed}  {' '.join(g.flags)}")
+    if grades:
+        print(f"{len(grades)} rubrics, mean {sum(g.score for g in grades) / len(grades):.2f}", file=sys.stderr)
+    return 1 if any(g.score < 2.5 for g in grades) else 0
 
 
 async def _db_upgrade(settings: Settings) -> int:
