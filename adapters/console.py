@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from adapters.text import parse_command
 from bot.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
 
 PLATFORM = "console"
@@ -23,14 +24,12 @@ def parse_line(line: str, buttons: list[str]) -> Payload:
     stripped = line.strip()
     if stripped.isdigit() and 1 <= int(stripped) <= len(buttons):
         return ChoiceIn(buttons[int(stripped) - 1])
-    if stripped.startswith("/") and len(stripped) > 1 and not stripped[1].isspace():
-        name, *args = stripped[1:].split()
-        return CommandIn(name.split("@")[0].lower(), tuple(args))
-    return TextIn(line.rstrip("\n"))
+    command = parse_command(line)
+    return CommandIn(*command) if command else TextIn(line.rstrip("\n"))
 
 
 def render(reply: Reply, files: Path | None = None) -> tuple[str, list[str]]:
-    lines = [reply.text]
+    lines = [reply.full_text]
     if reply.poll is not None:
         lines += [f"  {chr(65 + i)}. {o}" for i, o in enumerate(reply.poll.options)]
     if reply.attachment is not None:

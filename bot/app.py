@@ -13,10 +13,11 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.discord.adapter import DiscordAdapter, DiscordSettings
 from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
-from bot.delivery import Limits, Planner, RateLimiter, Sender
+from bot.delivery import Limits, Planner, RateLimiter, Sender, Transport
 from bot.dispatcher import Dispatcher
 from bot.engine import Engine
 from bot.events import Reply
@@ -101,26 +102,40 @@ async def build_app(
         await db.dispose()
 
 
-def telegram_runtime(app: App, clock: Callable[[], datetime]) -> tuple[TelegramAdapter, Sender]:
-    """The Telegram adapter and the outbox sender that delivers through it, wired to the app."""
-    settings = app.settings
-    assert settings.telegram_token
+class _Delivery:
+    """What every platform adapter reports back: replies to retry later, chats that blocked the bot."""
 
-    async def poll_lookup(poll_id: str) -> tuple[str, str] | None:
-        async with app.uow() as store:
-            return await store.poll_ref("telegram", poll_id)
+    def __init__(self, app: App, clock: Callable[[], datetime], platform: str) -> None:
+        self.app, self.clock, self.platform = app, clock, platform
 
-    async def undeliverable(platform: str, chat_id: str, kind: str, replies: list[Reply], error: str) -> None:
-        async with app.uow() as store:
-            await store.enqueue_replies(platform, chat_id, kind, replies, error, clock())
+    async def undeliverable(self, platform: str, chat_id: str, kind: str, replies: list[Reply], error: str) -> None:
+        async with self.app.uow() as store:
+            await store.enqueue_replies(platform, chat_id, kind, replies, error, self.clock())
         log.warning("%s chat %s: reply queued for a later retry (%s)", platform, chat_id, error)
 
-    async def blocked(chat_id: str, reason: str) -> None:
-        async with app.uow() as store:
-            count = await store.deactivate_chat("telegram", chat_id, reason)
-        log.warning("telegram chat %s: %s; %d subscription(s) deactivated", chat_id, reason, count)
+    async def blocked(self, chat_id: str, reason: str) -> None:
+        async with self.app.uow() as store:
+            count = await store.deactivate_chat(self.platform, chat_id, reason)
+        log.warning("%s chat %s: %s; %d subscription(s) deactivated", self.platform, chat_id, reason, count)
 
-    telegram = TelegramAdapter(
+    async def poll_lookup(self, poll_id: str) -> tuple[str, str] | None:
+        async with self.app.uow() as store:
+            return await store.poll_ref(self.platform, poll_id)
+
+    async def quiz_messages(self, run_id: str) -> list[tuple[str, str]]:
+        async with self.app.uow() as store:
+            return await store.polls_of_run(self.platform, run_id)
+
+    async def record_polls(self, chat_id: str, polls: list[tuple[str, str]]) -> None:
+        async with self.app.uow() as store:
+            await store.record_polls(self.platform, chat_id, polls, self.clock())
+
+
+def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter:
+    settings = app.settings
+    assert settings.telegram_token
+    delivery = _Delivery(app, clock, "telegram")
+    return TelegramAdapter(
         TelegramSettings(
             settings.telegram_token,
             settings.telegram_api_base_url,
@@ -130,34 +145,93 @@ def telegram_runtime(app: App, clock: Callable[[], datetime]) -> tuple[TelegramA
         ),
         app.dispatcher.dispatch,
         RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20)),
-        poll_lookup,
-        undeliverable,
-        blocked,
+        delivery.poll_lookup,
+        delivery.undeliverable,
+        delivery.blocked,
         clock,
     )
-    # The transport paces itself with the adapter's limiter, so the sender adds none of its own.
-    sender = Sender(app.uow, app.dispatcher, {"telegram": telegram.transport}, {}, clock, settings.instance_id)
-    return telegram, sender
+
+
+def discord_adapter(app: App, clock: Callable[[], datetime]) -> DiscordAdapter:
+    settings = app.settings
+    assert settings.discord_token
+    delivery = _Delivery(app, clock, "discord")
+    return DiscordAdapter(
+        DiscordSettings(
+            settings.discord_token,
+            settings.discord_api_base_url,
+            settings.discord_gateway_url,
+            settings.discord_dev_guild_id,
+            settings.discord_shards,
+        ),
+        app.dispatcher.dispatch,
+        # Broadcasts stay under Discord's 50 requests/s global limit with room for interactions;
+        # discord.py itself follows each route's limits from the response headers.
+        RateLimiter(Limits(per_second=40, per_chat_interval=0.25, per_group_minute=120)),
+        delivery.undeliverable,
+        delivery.blocked,
+        delivery.quiz_messages,
+        delivery.record_polls,
+        clock,
+    )
+
+
+def make_sender(app: App, clock: Callable[[], datetime], transports: dict[str, Transport]) -> Sender:
+    # Each transport paces itself with its adapter's limiter, so the sender adds none of its own.
+    return Sender(app.uow, app.dispatcher, transports, {}, clock, app.settings.instance_id)
+
+
+def telegram_runtime(app: App, clock: Callable[[], datetime]) -> tuple[TelegramAdapter, Sender]:
+    """The Telegram adapter and an outbox sender that delivers through it."""
+    telegram = telegram_adapter(app, clock)
+    return telegram, make_sender(app, clock, {"telegram": telegram.transport})
+
+
+def discord_runtime(app: App, clock: Callable[[], datetime]) -> tuple[DiscordAdapter, Sender]:
+    """The Discord adapter and an outbox sender that delivers through it."""
+    discord = discord_adapter(app, clock)
+    return discord, make_sender(app, clock, {"discord": discord.transport})
 
 
 async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], datetime] = utc_now) -> None:
-    """`mock-interviewer run`: every configured platform plus the scheduler, until `stop` is set."""
-    if not settings.telegram_token:
+    """`mock-interviewer run`: every configured platform plus the scheduler, in one event loop, until `stop`."""
+    if not settings.telegram_token and not settings.discord_token:
         raise ConfigError(
-            ["no chat platform configured: set TELEGRAM_BOT_TOKEN; to try it in a terminal use `mock-interviewer chat`"]
+            [
+                "no chat platform configured: set TELEGRAM_BOT_TOKEN and/or DISCORD_BOT_TOKEN; "
+                "to try it in a terminal use `mock-interviewer chat`"
+            ]
         )
     async with build_app(settings, clock=clock) as app:
-        telegram, sender = telegram_runtime(app, clock)
+        adapters: list[TelegramAdapter | DiscordAdapter] = []
+        transports: dict[str, Transport] = {}
+        if settings.telegram_token:
+            telegram = telegram_adapter(app, clock)
+            adapters.append(telegram)
+            transports["telegram"] = telegram.transport
+        if settings.discord_token:
+            discord = discord_adapter(app, clock)
+            adapters.append(discord)
+            transports["discord"] = discord.transport
         service = SchedulerService(
-            Planner(app.uow, clock), sender, Leadership(app.db), housekeeping=lambda: housekeeping(app, clock)
+            Planner(app.uow, clock),
+            make_sender(app, clock, transports),
+            Leadership(app.db),
+            housekeeping=lambda: housekeeping(app, clock),
         )
-        await telegram.start()
-        await service.start()
+        started: list[TelegramAdapter | DiscordAdapter] = []
         try:
-            await stop.wait()
+            for adapter in adapters:
+                await adapter.start()
+                started.append(adapter)
+            await service.start()
+            try:
+                await stop.wait()
+            finally:
+                await service.stop()
         finally:
-            await service.stop()
-            await telegram.stop()
+            for adapter in reversed(started):
+                await adapter.stop()
 
 
 async def housekeeping(app: App, clock: Callable[[], datetime]) -> None:

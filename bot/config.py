@@ -35,12 +35,18 @@ class Settings:
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: str = "0.0.0.0:8080"
     telegram_webhook_secret: str | None = field(default=None, repr=False)
+    discord_token: str | None = field(default=None, repr=False)
+    discord_dev_guild_id: int | None = None
+    discord_shards: str | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
     instance_id: str = "main"
 
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never reach a log line."""
-        return tuple(s for s in (self.llm_api_key, self.telegram_token, self.telegram_webhook_secret) if s)
+        values = (self.llm_api_key, self.telegram_token, self.telegram_webhook_secret, self.discord_token)
+        return tuple(s for s in values if s)
 
 
 def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")) -> Settings:
@@ -104,6 +110,22 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
     if not re.fullmatch(r".*:\d{1,5}", webhook_listen):
         problems.append(f"TELEGRAM_WEBHOOK_LISTEN must be host:port, got {webhook_listen!r}")
 
+    discord_token = get("DISCORD_BOT_TOKEN")
+    if discord_token and not re.fullmatch(r"[A-Za-z0-9_.-]{50,100}", discord_token):
+        problems.append("DISCORD_BOT_TOKEN does not look like a bot token (the long string from the Developer Portal)")
+    dev_guild = get("DISCORD_DEV_GUILD_ID")
+    if dev_guild and not dev_guild.isdigit():
+        problems.append(f"DISCORD_DEV_GUILD_ID must be a server id (digits), got {dev_guild[:30]!r}")
+    shards = get("DISCORD_SHARDS")
+    if shards and shards != "auto" and not (shards.isdigit() and 1 <= int(shards) <= 1000):
+        problems.append(f"DISCORD_SHARDS must be 'auto' or a number of shards, got {shards[:20]!r}")
+    discord_base = get("DISCORD_API_BASE_URL") or "https://discord.com/api/v10"
+    if not discord_base.startswith(("http://", "https://")):
+        problems.append("DISCORD_API_BASE_URL must start with http:// or https://")
+    discord_gateway = get("DISCORD_GATEWAY_URL") or "wss://gateway.discord.gg/"
+    if not discord_gateway.startswith(("ws://", "wss://")):
+        problems.append("DISCORD_GATEWAY_URL must start with ws:// or wss://")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -120,5 +142,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         telegram_webhook_url=webhook_url,
         telegram_webhook_listen=webhook_listen,
         telegram_webhook_secret=webhook_secret,
+        discord_token=discord_token,
+        discord_dev_guild_id=int(dev_guild) if dev_guild else None,
+        discord_shards=shards,
+        discord_api_base_url=discord_base,
+        discord_gateway_url=discord_gateway,
         instance_id=get("INSTANCE_ID") or socket.gethostname() or "main",
     )

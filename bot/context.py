@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.events import Button, Inbound, Reply
+from bot.events import Attachment, Button, Inbound, Poll, Reply
 from bot.ports import Profile, Record, UserData
 from bot.state import DialogueState
 
@@ -27,5 +27,20 @@ class Ctx:
             self._profile = await self.data.profile()
         return self._profile
 
-    def say(self, text: str, buttons: Iterable[Button] = (), *, private: bool = False) -> None:
-        self.replies.append(Reply(text, tuple(buttons), private=private))
+    def say(
+        self,
+        text: str,
+        buttons: Iterable[Button] = (),
+        *,
+        private: bool | None = None,
+        title: str | None = None,
+        attachment: Attachment | None = None,
+        poll: Poll | None = None,
+        answer_choice: str | None = None,
+        closes: str | None = None,
+    ) -> None:
+        """`private` defaults to True for a member's own event in a group: feedback on their round,
+        their stats, their data concern only them. Group-wide messages pass private=False."""
+        if private is None:
+            private = self.event.chat_kind == "group" and bool(self.event.user_id)
+        self.replies.append(Reply(text, tuple(buttons), poll, attachment, private, title, answer_choice, closes))

@@ -319,14 +319,16 @@ class DailyQuestions:
             "\n\n(You're in a round: finish or /pause it first; this question will wait.)" if st.mode == "round" else ""
         )
         seq = st.next_seq()
+        done = make_choice("dl", "done", seq)
         ctx.say(
             f"{recap}🗓 Daily question{review} · {question.section} {SECTIONS[question.section]} · {question.difficulty}\n\n"
             f"{question.prompt}\n\nAnswer here in one or more messages, then press Done.{waiting}",
             [
-                Button("Done", make_choice("dl", "done", seq)),
+                Button("Done", done),
                 Button("Hint", make_choice("dl", "hint", seq)),
                 Button("Skip", make_choice("dl", "skip", seq)),
             ],
+            answer_choice=done,
         )
 
     def _recap(self, ctx: Ctx, sub: Subscription, answers: int, mean: float, cards: dict[str, srs.CardState]) -> str:
@@ -343,22 +345,28 @@ class DailyQuestions:
     def _question(self, qid: str) -> TechnicalQuestion | None:
         return self.engine.bank.technical.get(qid)
 
-    async def answer_text(self, ctx: Ctx, text: str) -> None:
+    async def answer_text(self, ctx: Ctx, text: str, *, quiet: bool = False) -> bool:
+        """Keep one part of the answer; True when kept. `quiet`: it is the whole answer (a form)."""
         daily = ctx.state.daily
         assert daily is not None
         if daily.phase == "rate":
             self._ask_rating(ctx, "How well did you know today's question?")
-            return
+            return False
         if sum(len(p) for p in daily.answer) + len(text) > texts.MAX_ANSWER_CHARS:
             ctx.say("That's the most I keep for one answer. Press Done to have it graded.")
-            return
+            return False
         daily.answer.append(text.strip())
+        if quiet:
+            return True
         seq = ctx.state.next_seq()
         words = sum(len(p.split()) for p in daily.answer)
+        done = make_choice("dl", "done", seq)
         ctx.say(
             f"Noted ({texts.plural(words, 'word')}). Add more, or press Done.",
-            [Button("Done", make_choice("dl", "done", seq)), Button("Hint", make_choice("dl", "hint", seq))],
+            [Button("Done", done), Button("Hint", make_choice("dl", "hint", seq))],
+            answer_choice=done,
         )
+        return True
 
     async def answer_action(self, ctx: Ctx, action: str, value: str) -> None:
         daily = ctx.state.daily

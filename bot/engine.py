@@ -49,7 +49,7 @@ class Engine(RoundSetup):
         ctx = Ctx(event, state.model_copy(deep=True), data, self.clock())
         payload = event.payload
         if isinstance(payload, TextIn):
-            await self._on_text(ctx, payload.text)
+            await self._on_text(ctx, payload.text, payload.submit)
         elif isinstance(payload, CommandIn):
             await self._on_command(ctx, payload.name.lower(), payload.args)
         elif isinstance(payload, ChoiceIn):
@@ -64,7 +64,7 @@ class Engine(RoundSetup):
             await self.quizzes.close(ctx, payload.ref)
         return Turn(ctx.state, ctx.replies, ctx.records)
 
-    async def _on_text(self, ctx: Ctx, text: str) -> None:
+    async def _on_text(self, ctx: Ctx, text: str, submit: str | None = None) -> None:
         if len(text) > texts.MAX_MESSAGE_CHARS:
             ctx.say(
                 f"That message is {len(text):,} characters long; I can take up to {texts.MAX_MESSAGE_CHARS:,} "
@@ -75,7 +75,9 @@ class Engine(RoundSetup):
             ctx.say("I received an empty message. " + self._where(ctx.state))
             return
         st = ctx.state
-        if st.awaiting is not None and st.mode != "round":
+        if submit is not None:
+            await self._on_form(ctx, text, submit)
+        elif st.awaiting is not None and st.mode != "round":
             await self.daily.awaited_text(ctx, text)
         elif st.mode == "idle" and st.daily is not None:
             await self.daily.answer_text(ctx, text)
@@ -95,6 +97,27 @@ class Engine(RoundSetup):
                 [self._new_round_button(ctx)],
             )
 
+    async def _on_form(self, ctx: Ctx, text: str, submit: str) -> None:
+        """A whole answer from a form: the text, then the Done button the form stands for."""
+        parsed = parse_choice(submit)
+        st = ctx.state
+        if parsed is None or parsed[0] not in ("rd", "dl") or parsed[1][0] != "done":
+            ctx.say("Sorry, I don't recognise that form. " + self._where(st))
+            return
+        fresh = parsed[1][-1] == str(st.seq)
+        if fresh and parsed[0] == "dl" and st.mode == "idle" and st.daily is not None:
+            if await self.daily.answer_text(ctx, text, quiet=True):
+                await self.daily.answer_action(ctx, "done", "")
+        elif fresh and parsed[0] == "rd" and st.mode == "round" and st.round is not None and st.round.phase != "rate":
+            if self._add_answer_part(ctx, st.round, text, quiet=True):
+                await self._round_command(ctx, st.round, "done")
+        else:
+            kept = text if len(text) <= 1500 else text[:1500] + "…"
+            ctx.say(
+                "That answer form belongs to a question that has moved on, so I didn't grade it. "
+                f"Here is what you wrote, so it isn't lost:\n\n{kept}\n\n" + self._where(st)
+            )
+
     async def _on_command(self, ctx: Ctx, name: str, args: Sequence[str]) -> None:
         st = ctx.state
         rnd = st.round if st.mode == "round" else None
@@ -107,6 +130,10 @@ class Engine(RoundSetup):
             await self.quizzes.command(ctx, args)
         elif name == "leaderboard":
             await self.quizzes.leaderboard(ctx)
+        elif name == "settings" and ctx.event.chat_kind == "group":
+            await self.quizzes.command(ctx, ())
+        elif name == "settings":
+            await self.daily.command(ctx, ())
         elif name == "quiz":
             await self._cmd_mock(ctx, ("quiz", *args))
         elif name in ("start", "help"):

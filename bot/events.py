@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -19,6 +19,9 @@ MAX_CHOICE_BYTES = 60
 @dataclass(frozen=True)
 class TextIn:
     text: str
+    # Set when a form (a Discord modal) delivers the whole answer at once: the choice id of the Done
+    # button it stands for, so the engine treats it as "this text, then Done", stale checks included.
+    submit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Inbound:
     payload: Payload
     thread_id: str | None = None
     is_admin: bool = False  # filled by the adapter for group events; the engine trusts only this
+    roles: tuple[str, ...] = ()  # the member's role ids where the platform has roles (Discord servers)
 
 
 @dataclass(frozen=True)
@@ -101,9 +105,16 @@ class Reply:
     poll: Poll | None = None
     attachment: Attachment | None = None
     private: bool = False  # in a group, only the addressed user should see it (Discord: ephemeral)
-    chat_id: str | None = None  # None: the chat the event came from
-    platform: str | None = None
-    extra: dict[str, str] = field(default_factory=dict)
+    title: str | None = None  # a card such as a scorecard: Discord draws an embed, others a heading line
+    # The Done button's choice id when the reply invites a free-text answer; where typing one is
+    # awkward (Discord server channels), the adapter offers a form that submits with this choice.
+    answer_choice: str | None = None
+    closes: str | None = None  # a channel quiz run this reply ends: platforms lock its answer buttons
+
+    @property
+    def full_text(self) -> str:
+        """Title and text as one message, for platforms without cards."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
 
 
 def make_choice(namespace: str, *parts: str | int) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.context import Ctx
 from bot.daily import describe_days, in_topics, parse_days, parse_topics
-from bot.events import Poll, Reply
+from bot.events import Poll
 from bot.ports import QuizAnswerRecord, QuizRunRecord, ScheduledRecord, Subscription, SubscriptionRecord
 from bot.schedule import next_run, parse_clock, parse_zone
 
@@ -36,7 +36,7 @@ class GroupQuizzes:
             else:
                 self.show(ctx, sub)
             return
-        if not ctx.event.is_admin:
+        if not self._may_configure(ctx, sub) or (args[0].lower() == "role" and not ctx.event.is_admin):
             ctx.say("Only group admins can change quiz settings. /quiz shows them; /leaderboard shows the scores.")
             return
         sub = sub or Subscription(kind="quiz", platform=ctx.event.platform, chat_id=ctx.event.chat_id, user_id=0,
@@ -48,7 +48,7 @@ class GroupQuizzes:
             key = f"quiz-now:{ev.platform}:{ev.chat_id}:{ctx.now:%Y%m%d%H%M%S}"
             ctx.records.append(SubscriptionRecord(sub))
             ctx.records.append(ScheduledRecord(key, "quiz", ev.platform, ev.chat_id, "group", "now", ctx.now))
-            ctx.say("Starting a quiz now…")
+            ctx.say("Starting a quiz now…", private=False)
             return
         changed = self._apply(sub, word, rest)
         if isinstance(changed, str):
@@ -62,7 +62,22 @@ class GroupQuizzes:
         ctx.records.append(SubscriptionRecord(changed))
         self.show(ctx, changed, "Saved.")
 
+    @staticmethod
+    def _may_configure(ctx: Ctx, sub: Subscription | None) -> bool:
+        """Admins (as the platform reports them), or members holding the role the admins chose."""
+        role = sub.manager_role if sub else None
+        return ctx.event.is_admin or (role is not None and role in ctx.event.roles)
+
     def _apply(self, sub: Subscription, word: str, rest: list[str]) -> Subscription | str:
+        if word == "role" and rest:
+            role = rest[0].strip("<@&>")
+            if role.lower() == "off":
+                return replace(sub, manager_role=None)
+            return (
+                replace(sub, manager_role=role)
+                if role.isdigit()
+                else "Example: /quiz role @QuizMasters, or /quiz role off"
+            )
         if word == "off":
             return replace(sub, active=False)
         if word == "on":
@@ -97,7 +112,8 @@ class GroupQuizzes:
             )
         return (
             "Quiz settings (admins): /quiz on 18:00 Europe/Berlin, /quiz off, /quiz time 18:00, /quiz days mon,thu, "
-            "/quiz count 5 (1-10), /quiz open 120 (seconds, 10-600), /quiz difficulty medium, /quiz topics 7 8, /quiz now"
+            "/quiz count 5 (1-10), /quiz open 120 (seconds, 10-600), /quiz difficulty medium, /quiz topics 7 8, /quiz now, "
+            "/quiz role @role (Discord: members with that role may change these settings too)"
         )
 
     def show(self, ctx: Ctx, sub: Subscription | None, note: str = "") -> None:
@@ -105,15 +121,19 @@ class GroupQuizzes:
         if sub is None:
             ctx.say(
                 prefix
-                + "No scheduled quiz in this chat yet. An admin can start one with /quiz on 18:00 Europe/Berlin, or /quiz now."
+                + "No scheduled quiz in this chat yet. An admin can start one with /quiz on 18:00 Europe/Berlin, or /quiz now.",
+                private=False,
             )
             return
         state = "on" if sub.active else "off"
         topics = ", ".join(sub.topics) or "all"
+        managers = f"\nAlso managed by members with role {sub.manager_role}" if sub.manager_role else ""
         ctx.say(
             prefix
             + f"🧠 Channel quiz: {state}\n{sub.count} questions at {sub.at} {sub.zone}, {describe_days(sub.days)}; "
-            f"{sub.open_period} s to answer each.\nTopics: {topics} · Difficulty: {texts.DIFFICULTY_LABELS[sub.difficulty].lower()}"
+            f"{sub.open_period} s to answer each.\nTopics: {topics} · Difficulty: "
+            f"{texts.DIFFICULTY_LABELS[sub.difficulty].lower()}{managers}",
+            private=False,
         )
 
     def _pick(self, sub: Subscription, seen: dict[str, int], seed: str) -> list[str]:
@@ -140,16 +160,18 @@ class GroupQuizzes:
         run_id = self.engine.new_id()
         ids = self._pick(sub, seen, run_id)
         if not ids:
-            ctx.say("The quiz bank has no questions for these topics.")
+            ctx.say("The quiz bank has no questions for these topics.", private=False)
             return
         closes = ctx.now + timedelta(seconds=sub.open_period)
         ctx.say(
-            f"🧠 Quiz time! {texts.plural(len(ids), 'question')}, {sub.open_period} s each. Results follow when the polls close."
+            f"🧠 Quiz time! {texts.plural(len(ids), 'question')}, {sub.open_period} s each. "
+            "Results follow when the polls close.",
+            private=False,
         )
         for i, qid in enumerate(ids):
             q = self.engine.bank.quiz[qid]
             poll = Poll(q.question, tuple(q.options), q.answer, q.explanation, sub.open_period, f"{run_id}:{i}")
-            ctx.replies.append(Reply("", poll=poll))
+            ctx.say("", poll=poll, private=False)
         ev = ctx.event
         ctx.records.append(QuizRunRecord(run_id, ev.platform, ev.chat_id, tuple(ids), ctx.now, closes, "open"))
         ctx.records.append(
@@ -204,13 +226,13 @@ class GroupQuizzes:
             lines.append("This quiz: " + ", ".join(f"{name} {n}/{len(run.question_ids)}" for name, n in best))
         else:
             lines.append("Nobody answered this time.")
-        ctx.say("\n".join(lines))
+        ctx.say("\n".join(lines), private=False, closes=run_id)
         await self.leaderboard(ctx)
 
     async def leaderboard(self, ctx: Ctx) -> None:
         board = await ctx.data.leaderboard()
         if not board.all_time:
-            ctx.say("No quiz answers in this chat yet.")
+            ctx.say("No quiz answers in this chat yet.", private=False)
             return
 
         def rows(entries: list[tuple[str, int, int]]) -> str:
@@ -219,4 +241,4 @@ class GroupQuizzes:
                 or "(no answers)"
             )
 
-        ctx.say(f"🏆 Leaderboard, this week\n{rows(board.week)}\n\nAll time\n{rows(board.all_time)}")
+        ctx.say(f"🏆 Leaderboard, this week\n{rows(board.week)}\n\nAll time\n{rows(board.all_time)}", private=False)

@@ -90,6 +90,7 @@ class Subscription:
     role: str | None = None
     count: int = 5  # quiz: questions per quiz
     open_period: int = 120  # quiz: seconds each poll stays open
+    manager_role: str | None = None  # quiz: a platform role id whose members may change the settings
     streak: int = 0
     best_streak: int = 0
     last_answered: str | None = None  # local date, ISO

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bot import texts
 from bot.context import Ctx
-from bot.events import Attachment, Button, Reply, make_choice
+from bot.events import Attachment, Button, make_choice
 from bot.ports import ForgetRecord
 from questions.sections import SECTIONS
 
@@ -44,23 +44,19 @@ async def stats(ctx: Ctx) -> None:
         log.exception("stats chart failed; sending text only")
         ctx.say(text)
         return
-    ctx.replies.append(Reply(text, attachment=Attachment("progress.png", png, "image/png")))
+    ctx.say(text, attachment=Attachment("progress.png", png, "image/png"))
 
 
 async def export(ctx: Ctx) -> None:
     data = await ctx.data.export()
     body = json.dumps(data, indent=2, ensure_ascii=False, default=str).encode()
-    ctx.replies.append(
-        Reply(
-            "Your data: everything stored about you.",
-            attachment=Attachment("mock-interviewer-export.json", body, "application/json"),
-        )
+    ctx.say(
+        "Your data: everything stored about you.",
+        attachment=Attachment("mock-interviewer-export.json", body, "application/json"),
     )
-    ctx.replies.append(
-        Reply(
-            "Your review log in the FSRS optimizer's format (card_id, review_time in ms, review_rating 1-4).",
-            attachment=Attachment("fsrs-review-log.csv", review_log(data.get("answers", [])), "text/csv"),
-        )
+    ctx.say(
+        "Your review log in the FSRS optimizer's format (card_id, review_time in ms, review_rating 1-4).",
+        attachment=Attachment("fsrs-review-log.csv", review_log(data.get("answers", [])), "text/csv"),
     )
 
 

@@ -13,6 +13,12 @@ def replies_to_json(replies: Sequence[Reply]) -> list[dict[str, Any]]:
     out = []
     for r in replies:
         item: dict[str, Any] = {"text": r.text, "private": r.private}
+        if r.title:
+            item["title"] = r.title
+        if r.answer_choice:
+            item["answer_choice"] = r.answer_choice
+        if r.closes:
+            item["closes"] = r.closes
         if r.buttons:
             item["buttons"] = [[b.label, b.choice_id] for b in r.buttons]
         if r.poll is not None:
@@ -53,6 +59,9 @@ def replies_from_json(data: Sequence[dict[str, Any]]) -> list[Reply]:
                 else None,
                 Attachment(att["filename"], base64.b64decode(att["data"]), att["mime"]) if att else None,
                 private=bool(item.get("private")),
+                title=item.get("title"),
+                answer_choice=item.get("answer_choice"),
+                closes=item.get("closes"),
             )
         )
     return out

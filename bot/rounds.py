@@ -131,16 +131,20 @@ class RoundFlow:
                 f"\n\n(Your answer so far: {sum(len(p.split()) for p in rnd.answer)} words. Add more or press Done.)"
             )
         skip_label = "Skip follow-up" if rnd.phase == "follow_up" else "Skip"
+        done = make_choice("rd", "done", seq)
         ctx.say(
             prefix + body,
             [
-                Button("Done", make_choice("rd", "done", seq)),
+                Button("Done", done),
                 Button("Hint", make_choice("rd", "hint", seq)),
                 Button(skip_label, make_choice("rd", "skip", seq)),
             ],
+            answer_choice=done,
         )
 
-    def _add_answer_part(self, ctx: Ctx, rnd: RoundState, text: str) -> None:
+    def _add_answer_part(self, ctx: Ctx, rnd: RoundState, text: str, *, quiet: bool = False) -> bool:
+        """Keep one part of the answer; False when the answer is already as long as we keep.
+        `quiet`: the part is the whole answer (a submitted form), so no "add more" prompt."""
         so_far = sum(len(p) for p in rnd.answer)
         if so_far + len(text) > texts.MAX_ANSWER_CHARS:
             ctx.say(
@@ -148,14 +152,19 @@ class RoundFlow:
                 "to have it graded.",
                 [Button("Done", make_choice("rd", "done", ctx.state.next_seq()))],
             )
-            return
+            return False
         rnd.answer.append(text.strip())
+        if quiet:
+            return True
         count = sum(len(p.split()) for p in rnd.answer)
         seq = ctx.state.next_seq()
+        done = make_choice("rd", "done", seq)
         ctx.say(
             f"Noted ({texts.plural(count, 'word')} so far). Add more, or press Done when you're finished.",
-            [Button("Done", make_choice("rd", "done", seq)), Button("Hint", make_choice("rd", "hint", seq))],
+            [Button("Done", done), Button("Hint", make_choice("rd", "hint", seq))],
+            answer_choice=done,
         )
+        return True
 
     async def _round_command(self, ctx: Ctx, rnd: RoundState, name: str) -> None:
         item = self._item(rnd.current_id)
@@ -472,17 +481,21 @@ class RoundFlow:
         card["track"] = rnd.track
         if rnd.track == "quiz":
             right = sum(1 for r in rnd.results if r.score > 0)
-            text = f"🏁 Quiz drill complete: {right}/{len(rnd.results)} correct.\n\n" + scorecard.render(card)
+            title = f"🏁 Quiz drill complete: {right}/{len(rnd.results)} correct"
         else:
-            title = "Combined scorecard" if rnd.track == "loop" else "Scorecard"
+            title = "📋 " + ("Combined scorecard" if rnd.track == "loop" else "Scorecard")
             if status == "stopped":
                 title += f" (stopped after {texts.plural(len(rnd.results), 'answer')})"
-            text = scorecard.render(card, title)
+        text = scorecard.render(card)
         if rnd.track in ("behavioral", "loop", "mixed") and self.bank.cards:
             card_item = next(iter(self.bank.cards.values()))
             text += f"\n\n{card_item.title}\n{card_item.advice}\n" + "\n".join(f"  • {q}" for q in card_item.items[:6])
         ctx.records.append(self._round_record(rnd, status, ctx.now, card))
-        ctx.say(text + "\n\nIt's saved in your /history. Send /mock for another round.", [self._new_round_button(ctx)])
+        ctx.say(
+            text + "\n\nIt's saved in your /history. Send /mock for another round.",
+            [self._new_round_button(ctx)],
+            title=title,
+        )
 
     def _round_record(
         self, rnd: RoundState, status: str, now: datetime, card: dict[str, Any] | None = None

@@ -89,8 +89,9 @@ def build(results: Sequence[AnswerResult]) -> dict[str, Any]:
     }
 
 
-def render(card: dict[str, Any], title: str = "Scorecard") -> str:
-    lines = [f"📋 {title}", f"Overall: {card['overall']:.1f}/4 over {card['questions']} question(s)"]
+def render(card: dict[str, Any]) -> str:
+    """The body of a scorecard; its title travels separately so platforms can draw a card."""
+    lines = [f"Overall: {card['overall']:.1f}/4 over {card['questions']} question(s)"]
     if card.get("signal"):
         lines.append(f"Signal: {card['signal']}" + (f" ({'; '.join(card['reasons'])})" if card["reasons"] else ""))
     if card["competencies"]:

@@ -49,6 +49,7 @@ _SETTINGS = (
     "role",
     "count",
     "open_period",
+    "manager_role",
     "streak",
     "best_streak",
     "last_answered",
@@ -402,6 +403,15 @@ class SchedulingQueries:
             )
         ).first()
         return (row.chat_id, row.ref) if row else None
+
+    async def polls_of_run(self, platform: str, run_id: str) -> list[tuple[str, str]]:
+        """(chat id, platform poll id) of every question a channel quiz run posted."""
+        rows = await self.session.execute(
+            select(PlatformPoll.chat_id, PlatformPoll.poll_id).where(
+                PlatformPoll.platform == platform, PlatformPoll.ref.startswith(f"{run_id}:", autoescape=True)
+            )
+        )
+        return [(r.chat_id, r.poll_id) for r in rows]
 
     async def enqueue_replies(
         self, platform: str, chat_id: str, chat_kind: str, replies: Sequence[Reply], error: str, now: datetime

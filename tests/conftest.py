@@ -102,7 +102,7 @@ class Conversation:
 
     @property
     def text(self) -> str:
-        return "\n".join(r.text for r in self.replies)
+        return "\n".join(r.full_text for r in self.replies)
 
 
 @pytest.fixture

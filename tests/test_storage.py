@@ -72,7 +72,7 @@ async def test_round_answers_ratings_and_scorecard_are_stored(
         if "Skip follow-up" in buttons(replies):
             replies = await dispatcher.dispatch(make_event(ChoiceIn(buttons(replies)["Skip follow-up"])))
         replies = await dispatcher.dispatch(make_event(ChoiceIn(buttons(replies)["Good"])))
-    assert "Scorecard" in replies[-1].text
+    assert replies[-1].title is not None and "Scorecard" in replies[-1].title
     async with uow_factory() as uow:
         rounds = (await uow.session.scalars(select(RoundRow))).all()
         assert [r.status for r in rounds] == ["finished"]

@@ -16,10 +16,12 @@ from sqlalchemy import select
 
 from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.render import split_text
+from adapters.telegram.render import MAX_TEXT, message_chunks
+from adapters.text import split_text
 from bot.app import App, build_app, setup_logging, telegram_runtime
 from bot.config import load_settings
 from bot.delivery import Limits, Planner, RateLimiter, Sender
+from bot.events import Reply
 from questions.loader import Bank
 from storage.leader import Leadership
 from storage.models import OutboxRow, QuizAnswerRow, SubscriptionRow
@@ -158,12 +160,13 @@ async def test_escaping_and_non_text_messages(bot: Bot) -> None:
 
 def test_long_texts_split_at_paragraphs() -> None:
     paragraphs = [f"Paragraph {i}: " + "word " * 150 for i in range(12)]
-    chunks = split_text("\n\n".join(paragraphs))
+    chunks = split_text("\n\n".join(paragraphs), MAX_TEXT)
     assert len(chunks) > 1 and all(len(c) <= 4096 for c in chunks)
     assert all(c.startswith("Paragraph") for c in chunks)
     assert "".join(chunks).replace("\n", "") == "".join(paragraphs)
-    huge = split_text("x" * 10000)
+    huge = split_text("x" * 10000, MAX_TEXT)
     assert [len(c) for c in huge] == [4096, 4096, 1808]
+    assert message_chunks(Reply("a < b", title="📋 Scorecard & more")) == ["<b>📋 Scorecard &amp; more</b>\na &lt; b"]
 
 
 async def test_paused_round_resumes_after_a_restart(tmp_path: Path, bank: Bank, clock: FakeClock) -> None:

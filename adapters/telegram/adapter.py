@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram.render import escape_chunks, keyboard
+from adapters.telegram.render import escape_chunks, keyboard, message_chunks
 from bot.delivery import Blocked, RateLimiter, Rejected, RetryLater, with_retries
 from bot.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
 
@@ -110,7 +110,7 @@ class TelegramTransport:
         if reply.attachment is not None:
             a = reply.attachment
             await self.limiter.acquire(str(chat), is_group)
-            caption = escape_chunks(reply.text[:1000])[0] if reply.text else None
+            caption = escape_chunks(reply.full_text[:1000])[0] if reply.full_text else None
             if a.is_image:
                 await self.bot.send_photo(
                     chat, a.data, caption=caption, parse_mode=ParseMode.HTML, message_thread_id=thread_id
@@ -125,7 +125,7 @@ class TelegramTransport:
                     message_thread_id=thread_id,
                 )
             return None
-        chunks = escape_chunks(reply.text) if reply.text.strip() else []
+        chunks = message_chunks(reply)
         for i, chunk in enumerate(chunks):
             await self.limiter.acquire(str(chat), is_group)
             markup = keyboard(reply.buttons) if i == len(chunks) - 1 else None

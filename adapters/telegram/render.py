@@ -6,40 +6,27 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.events import Button
+from adapters.text import split_text
+from bot.events import Button, Reply
 
 MAX_TEXT = 4096
 ROW_CHARS = 30  # a row of buttons fits a phone screen when its labels total about this much
 
 
-def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
-    """Split at paragraph boundaries, then at line ends, then hard, so no chunk exceeds the limit."""
-    if len(text) <= limit:
-        return [text]
-    chunks: list[str] = []
-    current = ""
-    for paragraph in text.split("\n\n"):
-        piece = paragraph if not current else "\n\n" + paragraph
-        if len(current) + len(piece) <= limit:
-            current += piece
-            continue
-        if current:
-            chunks.append(current)
-        current = ""
-        while len(paragraph) > limit:
-            cut = paragraph.rfind("\n", 0, limit)
-            cut = cut if cut > 0 else limit
-            chunks.append(paragraph[:cut])
-            paragraph = paragraph[cut:].lstrip("\n")
-        current = paragraph
-    if current:
-        chunks.append(current)
-    return chunks
-
-
 def escape_chunks(text: str) -> list[str]:
     """Escape for parse_mode=HTML; split first, since escaping lengthens text and entities count after parsing."""
-    return [html.escape(chunk, quote=False) for chunk in split_text(text)]
+    return [html.escape(chunk, quote=False) for chunk in split_text(text, MAX_TEXT)]
+
+
+def message_chunks(reply: Reply) -> list[str]:
+    """A reply's text as HTML messages, its title (a scorecard's, say) in bold at the top."""
+    if not reply.full_text.strip():
+        return []
+    chunks = escape_chunks(reply.full_text)
+    if reply.title:
+        title = html.escape(reply.title, quote=False)
+        chunks[0] = f"<b>{title}</b>{chunks[0][len(title) :]}"
+    return chunks
 
 
 def keyboard(buttons: tuple[Button, ...]) -> InlineKeyboardMarkup | None:
