@@ -88,14 +88,16 @@ async def build_app(
     clock: Callable[[], datetime] = utc_now,
     bank: Bank | None = None,
     grader: Grader | None = None,
+    new_id: Callable[[], str] | None = None,
 ) -> AsyncIterator[App]:
-    """Connect, migrate and wire everything; nothing connects at import time."""
+    """Connect, migrate and wire everything; nothing connects at import time.
+    `new_id` makes round ids (which seed question choice) reproducible, for tests and benchmarks."""
     bank = bank or load_questions(settings)
     db = make_engine(settings.database_url)
     try:
         await check_connection(db)
         await upgrade(db)
-        engine = Engine(bank, clock, grader or make_grader(settings))
+        engine = Engine(bank, clock, grader or make_grader(settings), **({"new_id": new_id} if new_id else {}))
         uow = unit_of_work_factory(db)
         yield App(settings, bank, engine, Dispatcher(engine, uow, clock), db, uow)
     finally:

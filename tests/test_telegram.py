@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,9 +80,11 @@ def settings_for(tmp: Path, url: str) -> object:
     )
 
 
-async def start_bot(fake: FakeTelegram, tmp: Path, bank: Bank, clock: FakeClock) -> AsyncIterator[Bot]:
+async def start_bot(
+    fake: FakeTelegram, tmp: Path, bank: Bank, clock: FakeClock, new_id: Callable[[], str] | None = None
+) -> AsyncIterator[Bot]:
     settings = settings_for(tmp, fake.url)
-    async with build_app(settings, clock=clock, bank=bank) as app:  # type: ignore[arg-type]
+    async with build_app(settings, clock=clock, bank=bank, new_id=new_id) as app:  # type: ignore[arg-type]
         adapter, sender = telegram_runtime(app, clock)
         adapter.settings = replace(adapter.settings, poll_timeout=1)
         # Flows, not pacing, are tested here (the limiter has its own tests): keep the real shape, faster.
