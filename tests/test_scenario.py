@@ -56,7 +56,8 @@ async def run_console(tmp: Path, bank: Bank, steps: list[Step]) -> Seen:
         for step in steps:
             line = step.get("send") or str(labels.index(step["press"]) + 1)
             event = Inbound("console", "local", "private", "ada", "Ada", None, FakeClock()(), parse_line(line, choices))
-            texts, buttons = [], []
+            texts: list[str] = []
+            buttons: list[str] = []
             for reply in await app.dispatcher.dispatch(event):
                 text, reply_choices = render(reply)
                 if reply_choices:  # the last line draws the buttons as "[1] Done   [2] Hint"
