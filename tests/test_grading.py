@@ -144,3 +144,18 @@ def test_grade_command_prints_json() -> None:
 
 def test_fixture_bank_exists() -> None:
     assert (FIXTURE_BANK / "technical.yaml").exists()
+
+
+def test_opposite_direction_and_lost_negation_do_not_cover(grader: RubricGrader, bank: Bank) -> None:
+    # The fixture's first bias-variance point is about high variance; saying variance is low is the opposite.
+    right = "The gap tells me the model has high variance, which is why I would regularize it."
+    opposite = "The gap tells me the model has low variance, which is why I would regularize it."
+    r, r_status, _ = grade(grader, bank, "fx-bias-variance", right)
+    o, o_status, _ = grade(grader, bank, "fx-bias-variance", opposite)
+    assert r_status[0] == "covered" and o_status[0] == "missed" and o < r
+
+
+def test_a_bare_list_of_terms_scores_below_a_weak_explanation(grader: RubricGrader, bank: Bank) -> None:
+    bare, _, flags = grade(grader, bank, "fx-l1-vs-l2", "L1, L2, sparsity, corners, feature selection, lasso, ridge")
+    weak, _, _ = grade(grader, bank, "fx-l1-vs-l2", "L1 gives sparse models because weak weights go to zero.")
+    assert bare <= 1.0 < weak and "list_without_explanation" in flags

@@ -12,10 +12,22 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.grading.text import CONNECTIVES, NEGATIONS, STOPWORDS, Clause, clauses, content_stems, is_negated, stem, words
+from bot.grading.text import (
+    CONNECTIVES,
+    NEGATIONS,
+    STOPWORDS,
+    Clause,
+    clauses,
+    content_stems,
+    contradicts,
+    is_negated,
+    stem,
+    words,
+)
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict
 
 COVERED, PARTLY = 0.75, 0.4
+_LIST_SPLIT = re.compile(r"[,;\n•]+|\s[-–]\s")
 FUZZY_MIN = 88
 _DONT_KNOW = re.compile(
     r"^\W*(i\s+(really\s+)?(do\s*n[o']?t|dunno|have\s+no\s+idea)|no\s+idea|idk|not\s+sure|pass|skip|\?+|"
@@ -52,29 +64,47 @@ def _compile(rubric: Rubric) -> tuple[_Point, ...]:
     return tuple(points)
 
 
-def _find(phrase: _Phrase, clause: Clause) -> tuple[float, int]:
-    """Strength of a phrase inside one clause (0-1) and where it starts."""
+def _find(phrase: _Phrase, clause: Clause) -> tuple[float, int, int]:
+    """Strength of a phrase inside one clause (0-1) and the token span [start, end) it covers."""
     n = len(phrase.stems)
     stems = clause.stems
     if n == 0:
-        return 0.0, -1
+        return 0.0, -1, -1
     first = phrase.stems[0]
     for i, s in enumerate(stems):  # exact run of stems
         if s == first and tuple(stems[i : i + n]) == phrase.stems:
-            return 1.0, i
-    positions = [stems.index(s) if s in stems else -1 for s in phrase.stems]
-    found = [p for p in positions if p >= 0]
-    if len(found) == n and max(found) - min(found) <= n + 4:  # all words, close together
-        return 0.9, min(found)
+            return 1.0, i, i + n
+    found, start, end = _tightest(phrase.stems, stems)
+    if found == n and end - start <= n + 4:  # all words, close together
+        return 0.9, start, end
     if len(phrase.flat) >= 6:
         score = fuzz.partial_ratio(phrase.flat, clause.flat, score_cutoff=FUZZY_MIN)
         if score:
             at = clause.flat.find(phrase.flat.split()[0][:4])
             start = clause.flat[: max(at, 0)].count(" ")
-            return 0.8, start
-    if n >= 3 and len(found) >= n - 1 and max(found) - min(found) <= n + 4:
-        return 0.5, min(found)
-    return 0.0, -1
+            return 0.8, start, start + n
+    if n >= 3 and found >= n - 1 and end - start <= n + 4:
+        return 0.5, start, end
+    return 0.0, -1, -1
+
+
+def _tightest(wanted: tuple[str, ...], stems: tuple[str, ...]) -> tuple[int, int, int]:
+    """How many of the wanted stems occur, and the narrowest span [start, end) holding one of each.
+    A word used earlier in the sentence must not stretch the span, so every occurrence is tried."""
+    where = {w: [i for i, s in enumerate(stems) if s == w] for w in set(wanted)}
+    present = [w for w in dict.fromkeys(wanted) if where[w]]
+    if not present:
+        return 0, -1, -1
+    best = (-1, len(stems) + 1)
+    for anchor in where[present[0]]:
+        lo = hi = anchor
+        for w in present[1:]:
+            nearest = min(where[w], key=lambda i: abs(i - anchor))
+            lo, hi = min(lo, nearest), max(hi, nearest)
+        if hi - lo < best[1] - best[0]:
+            best = (lo, hi)
+    found = sum(1 for w in wanted if where[w])
+    return found, best[0], best[1] + 1
 
 
 class RubricGrader:
@@ -105,10 +135,14 @@ class RubricGrader:
             best, evidence, negated = 0.0, "", False
             for clause in parts:
                 for phrase in point.phrases:
-                    strength, start = _find(phrase, clause)
+                    strength, start, end = _find(phrase, clause)
                     if strength <= best:
                         continue
-                    if not phrase.negative and is_negated(clause.tokens, start, len(phrase.stems)):
+                    # Polarity must agree: "X does not reduce variance" does not cover "X reduces
+                    # variance", and "you can backpropagate through sampling" does not cover
+                    # "you cannot backpropagate through sampling" however close the spelling.
+                    window = clause.stems[max(0, start - 2) : end + 1]
+                    if is_negated(clause.tokens, start, end) != phrase.negative or contradicts(phrase.stems, window):
                         negated = True
                         continue
                     best, evidence = strength, clause.original
@@ -145,7 +179,10 @@ class RubricGrader:
         longest_clause = max((len(c.tokens) for c in clauses(answer)), default=0)
         if explanatory == 0 or function_share < 0.18 or longest_clause < 6:
             flags.append("list_without_explanation")
-            score = min(score, 2.0)
+            # A bare list of terms shows recall of vocabulary, not understanding: below a weak answer.
+            items = [i.split() for i in _LIST_SPLIT.split(answer) if i.strip()]
+            bare = explanatory == 0 and len(items) >= 4 and sum(map(len, items)) / len(items) <= 3.5
+            score = min(score, 1.0 if bare else 2.0)
         if len(mine) < 6:
             flags.append("very_short")
             score = min(score, 1.5)

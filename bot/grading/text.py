@@ -86,19 +86,8 @@ STOPWORDS = frozenset(
         "just",
         "very",
         "into",
-        "over",
-        "under",
         "about",
-        "more",
-        "most",
-        "less",
         "such",
-        "any",
-        "all",
-        "each",
-        "some",
-        "one",
-        "two",
     ]
 )
 # Words that carry an explanation (a cause, a condition, a contrast) rather than a bare term.
@@ -187,6 +176,33 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
+# Words with a direction, by stem: a phrase saying "lower" is contradicted by an answer saying
+# "higher" in the same place ("it increases bias" does not cover "deeper trees lower bias").
+_DIRECTIONS = {
+    "size": (["smaller", "shrink", "less", "fewer", "lower", "low", "reduce", "decrease", "drop", "cut", "fall"],
+             ["larger", "bigger", "grow", "more", "higher", "high", "raise", "increase", "boost", "rise"]),
+    "speed": (["slower", "slow"], ["faster", "fast"]),
+    "curvature": (["convex"], ["concave"]),
+    "fit": (["underfit", "underfitting"], ["overfit", "overfitting"]),
+    "position": (["below", "under"], ["above", "over"]),
+}  # fmt: skip
+DIRECTION: dict[str, tuple[str, int]] = {
+    stem(w): (axis, sign) for axis, poles in _DIRECTIONS.items() for sign, words in enumerate(poles) for w in words
+}
+
+
+def contradicts(wanted: tuple[str, ...], found: tuple[str, ...]) -> bool:
+    """True when `found` points the other way on an axis where `wanted` points one way, and never agrees."""
+    for s in wanted:
+        if s not in DIRECTION:
+            continue
+        axis, sign = DIRECTION[s]
+        signs = {DIRECTION[f][1] for f in found if f in DIRECTION and DIRECTION[f][0] == axis}
+        if signs and sign not in signs:
+            return True
+    return False
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
     return text.replace("’", "'").replace("‘", "'")
@@ -220,6 +236,6 @@ def content_stems(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
-def is_negated(tokens: tuple[str, ...], start: int, length: int, window: int = 4) -> bool:
-    """A negation cue shortly before or inside the match flips its meaning ("does not reduce variance")."""
-    return any(t in NEGATIONS for t in tokens[max(0, start - window) : start + length + 1])
+def is_negated(tokens: tuple[str, ...], start: int, end: int, window: int = 4) -> bool:
+    """A negation cue shortly before or inside the match [start, end) flips its meaning ("does not reduce variance")."""
+    return any(t in NEGATIONS for t in tokens[max(0, start - window) : end])
