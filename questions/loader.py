@@ -25,7 +25,7 @@ from questions.schema import (
 
 SHIPPED_DIR = Path(__file__).resolve().parent
 NEAR_DUPLICATE_SCORE = 92
-_CACHE_VERSION = "1"
+_CACHE_VERSION = "2"  # bump when parsing changes what a cached bank would hold
 
 try:
     _YamlLoader: type = yaml.CSafeLoader

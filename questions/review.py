@@ -35,12 +35,12 @@ def main() -> int:
         out += [
             f"## {n}. `{q.id}` · {section_title(q.section)} · {q.difficulty} · {q.kind}",
             "",
-            f"**Prompt.** {' '.join(q.prompt.split())}",
+            f"**Prompt.** {q.prompt}",
             "",
             "**Key points.**",
             *[f"- ({kp.weight}) {kp.point} — *{'; '.join(kp.phrasings)}*" for kp in q.key_points],
             "",
-            f"**Reference answer.** {' '.join(q.reference_answer.split())}",
+            f"**Reference answer.** {q.reference_answer}",
             "",
         ]
     out += [NOTES_MARK + (notes if notes else "\n\n## Reviewer notes\n\n(none yet)\n")]

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from questions.sections import BEHAVIORAL_GROUPS, SECTIONS
 
+def reflow(text: str) -> str:
+    """Join hard-wrapped prose lines (YAML `|` blocks) so chat apps wrap them to the screen, while
+    paragraphs, indented code and list items keep their line breaks."""
+    out = []
+    for para in re.split(r"\n\s*\n", text.strip()):
+        lines = para.split("\n")
+        kept = any(line[:1].isspace() or _LIST_ITEM.match(line) for line in lines[1:])
+        out.append(para if kept else " ".join(line.strip() for line in lines))
+    return "\n\n".join(out)
+
+
+_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s")
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(reflow)]
 Difficulty = Literal["easy", "medium", "hard"]
 Role = Literal["mle", "ds", "research"]
 Seniority = Literal["junior", "senior"]
@@ -46,7 +59,7 @@ class _Asked(Identified):
 
     section: str
     difficulty: Difficulty
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000)]
+    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000), AfterValidator(reflow)]
     hints: list[Text] = Field(min_length=1, max_length=3)
     key_points: list[KeyPoint] = Field(min_length=2)
     follow_ups: list[Text] = Field(default_factory=list)

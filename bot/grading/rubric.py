@@ -175,7 +175,10 @@ class RubricGrader:
                 flags.append("restates_question")
                 return min(score, 0.4)
         explanatory = sum(1 for t in tokens if t in CONNECTIVES)
-        function_share = sum(1 for t in tokens if t in STOPWORDS) / len(tokens)
+        # Share of function words among real words: symbols and one-letter variables in a formula are
+        # neither, so a derivation written in maths is not mistaken for a list of terms.
+        prose = [t for t in tokens if len(t) > 1 and t.isalpha()] or tokens
+        function_share = sum(1 for t in prose if t in STOPWORDS) / len(prose)
         longest_clause = max((len(c.tokens) for c in clauses(answer)), default=0)
         if explanatory == 0 or function_share < 0.18 or longest_clause < 6:
             flags.append("list_without_explanation")
