@@ -40,6 +40,7 @@ TOPIC_GROUPS = {
 }
 DAY_PRESETS = {"every": DAYS, "week": DAYS[:5], "end": DAYS[5:]}
 DIFFICULTY_CHOICES = ("easy", "medium", "hard", "match")
+ROLE_LABELS = {"mle": "ML engineer", "ds": "Data scientist", "research": "Research"}
 
 
 def describe_days(days: Sequence[str]) -> str:
@@ -130,11 +131,15 @@ class DailyQuestions:
             self.save(ctx, replace(sub, topics=topics), "Topics set.")
         elif word == "difficulty" and rest and rest[0].lower() in DIFFICULTY_CHOICES:
             self.save(ctx, replace(sub, difficulty=rest[0].lower()), "Difficulty set.")
+        elif word == "role" and rest and rest[0].lower() in (*ROLE_LABELS, "all"):
+            role = None if rest[0].lower() == "all" else rest[0].lower()
+            self.save(ctx, replace(sub, role=role), "Role set.")
         elif word in ("pause", "resume", "stop", "now"):
             await self.choice(ctx, word, "")
         else:
-            ctx.say("Try /daily, /daily time 08:30, /daily zone Europe/Berlin, /daily days weekdays, "
-                    "/daily topics 5 7, /daily difficulty medium, /daily pause, /daily resume or /daily stop.")  # fmt: skip
+            ctx.say("Try /daily, /daily time 08:30, /daily zone Europe/Berlin, /daily days weekdays, /daily topics 5 7, "
+                    "/daily difficulty medium, /daily role ds (mle, ds, research or all), /daily pause, /daily resume "
+                    "or /daily stop.")  # fmt: skip
 
     def _new(self, ctx: Ctx) -> Subscription:
         return Subscription(
@@ -176,7 +181,8 @@ class DailyQuestions:
         lines = [
             f"📅 Daily question: {status}",
             f"Time: {sub.at} {sub.zone}, {describe_days(sub.days)}{when}",
-            f"Topics: {topics} · Difficulty: {texts.DIFFICULTY_LABELS[sub.difficulty].lower()}",
+            f"Topics: {topics} · Difficulty: {texts.DIFFICULTY_LABELS[sub.difficulty].lower()} · "
+            f"Role: {ROLE_LABELS.get(sub.role or '', 'any')}",
             f"Streak: {texts.plural(sub.streak, 'day')} (best {sub.best_streak})",
         ]
         buttons = [
@@ -192,6 +198,8 @@ class DailyQuestions:
             buttons.append(Button(f"{mark}{label}", make_choice("dl", "top", key, seq)))
         buttons.append(Button("All topics", make_choice("dl", "top", "all", seq)))
         buttons += [Button(texts.DIFFICULTY_LABELS[d], make_choice("dl", "diff", d, seq)) for d in DIFFICULTY_CHOICES]
+        buttons += [Button(label, make_choice("dl", "role", key, seq)) for key, label in ROLE_LABELS.items()]
+        buttons.append(Button("Any role", make_choice("dl", "role", "all", seq)))
         buttons.append(Button("Unsubscribe", make_choice("dl", "stop", seq)))
         ctx.say(prefix + "\n".join(lines), buttons)
 
@@ -233,6 +241,8 @@ class DailyQuestions:
             self.save(ctx, replace(sub, topics=topics), "Topics set.")
         elif action == "diff" and value in DIFFICULTY_CHOICES:
             self.save(ctx, replace(sub, difficulty=value), "Difficulty set.")
+        elif action == "role" and (value in ROLE_LABELS or value == "all"):
+            self.save(ctx, replace(sub, role=None if value == "all" else value), "Role set.")
         elif action == "now":
             await self.send_question(ctx, sub)
         else:

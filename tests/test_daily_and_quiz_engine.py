@@ -86,6 +86,11 @@ async def test_daily_settings_commands_and_bad_values(engine: Engine) -> None:
     await chat.send(cmd("daily", "difficulty", "hard"))
     sub = chat.data.subscriptions["daily"]
     assert sub.days == ("mon", "wed", "fri") and sub.topics == ("5", "7.3") and sub.difficulty == "hard"
+    assert "Try /daily" in await chat.send(cmd("daily", "role", "astronaut"))
+    await chat.send(cmd("daily", "role", "ds"))
+    assert chat.data.subscriptions["daily"].role == "ds" and "Role: Data scientist" in chat.replies[-1].text
+    await chat.press("Any role")
+    assert chat.data.subscriptions["daily"].role is None
     await chat.press("Pause")
     assert not chat.data.subscriptions["daily"].active and chat.data.subscriptions["daily"].next_run is None
     await chat.send(cmd("daily", "resume"))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.engine import Engine
+from bot.events import TextIn
 from bot.ports import AnswerRecord, DisputeRecord, Profile, RatingRecord, RoundRecord
-from tests.conftest import Conversation, FakeClock, cmd, text
+from tests.conftest import Conversation, FakeClock, cmd, last_buttons, text
 
 GOOD = {
     "fx-reservoir": "I would use reservoir sampling: keep the first k items, then replace a random slot with "
@@ -224,3 +225,19 @@ async def test_unseen_questions_are_preferred(engine: Engine) -> None:
     conv = Conversation(engine, profile)
     await conv.send(cmd("mock", "technical", "medium", "3"))
     assert current_qid(conv) == "fx-softmax-stable"
+
+
+async def test_a_form_submits_the_whole_answer_and_a_stale_form_keeps_the_text(engine: Engine) -> None:
+    conv = Conversation(engine)
+    await conv.send(cmd("mock", "technical", "easy", "3"))
+    shown = conv.replies[-1]
+    assert shown.answer_choice is not None and shown.answer_choice == last_buttons(conv.replies)["Done"]
+    answer = "L1 gives exact zeros because of its corner at zero, so it selects features; L2 only shrinks."
+    await conv.send(TextIn(answer, submit=shown.answer_choice))
+    assert "Score:" in conv.text and conv.state.round is not None and conv.state.round.results
+    # The same form again, now that the question has moved on: not graded twice, and the text comes back.
+    await conv.send(TextIn("a second go at it", submit=shown.answer_choice))
+    assert "moved on" in conv.text and "a second go at it" in conv.text
+    assert len(conv.state.round.results) == 1
+    await conv.send(TextIn("forged", submit="rt:good:1"))
+    assert "don't recognise that form" in conv.text

@@ -40,7 +40,7 @@ INTENTS.dm_messages = True
 Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
 Level = Literal["easy", "medium", "hard", "match"]
 Length = Literal[3, 5, 8]
-DailyAction = Literal["show", "time", "zone", "days", "topics", "difficulty", "pause", "resume", "stop", "now"]
+DailyAction = Literal["show", "time", "zone", "days", "topics", "difficulty", "role", "pause", "resume", "stop", "now"]
 QuizAction = Literal[
     "show", "now", "on", "off", "time", "zone", "days", "count", "open", "difficulty", "topics", "role", "leaderboard"
 ]

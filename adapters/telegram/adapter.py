@@ -47,7 +47,12 @@ COMMANDS = [
     ("pause", "Pause the round"),
     ("stop", "End the round with a scorecard"),
     ("history", "Your recent rounds"),
+    ("stats", "Your progress by book section, with a chart"),
+    ("settings", "Daily-question or group quiz settings"),
     ("leaderboard", "This group's quiz leaderboard"),
+    ("export", "Everything stored about you, as files"),
+    ("forget", "Delete everything stored about you"),
+    ("link", "Share progress with your Discord account"),
     ("help", "What I can do"),
 ]
 ADMIN_CACHE_SECONDS = 300
