@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.delivery import Limits
 from bot.dispatcher import Dispatcher
 from bot.engine import Engine, Turn
 from bot.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from tests.harness import Harness
 
 FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
+# Platform tests check flows, not pacing (the limiter has its own tests): the real limiter, opened wide.
+FLOW_LIMITS = Limits(per_second=500, per_chat_interval=0.01, per_group_minute=1000)
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -28,6 +28,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.loopback import serve_on_loopback
+
 DISCORD_EPOCH_MS = 1420070400000
 ACK_DEADLINE = 3.0
 EPHEMERAL, LOADING = 1 << 6, 1 << 7
@@ -614,15 +616,10 @@ async def running_fake_discord(token: str) -> AsyncIterator[FakeDiscord]:
     app = web.Application()
     app.router.add_get("/gateway", fake.gateway)
     app.router.add_route("*", "/api/v10/{path:.*}", fake.rest)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
-        yield fake
-    finally:
-        for session in list(fake.sessions):
-            await session.ws.close()
-        await runner.cleanup()
+    async with serve_on_loopback(app) as url:
+        fake.url = url
+        try:
+            yield fake
+        finally:
+            for session in list(fake.sessions):
+                await session.ws.close()

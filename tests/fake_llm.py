@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve_on_loopback
+
 
 class FakeLlm:
     def __init__(self) -> None:
@@ -53,13 +55,6 @@ async def running_fake_llm() -> AsyncIterator[FakeLlm]:
     fake = FakeLlm()
     app = web.Application()
     app.router.add_post("/v1/chat/completions", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"http://127.0.0.1:{port}/v1"
-    try:
+    async with serve_on_loopback(app) as url:
+        fake.url = f"{url}/v1"
         yield fake
-    finally:
-        await runner.cleanup()

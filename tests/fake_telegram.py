@@ -21,6 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve_on_loopback
+
 API_JSON = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" / "api.json"
 BOT = {"id": 7000000001, "is_bot": True, "first_name": "Mock Interviewer", "username": "mock_interviewer_bot",
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
@@ -328,13 +330,6 @@ async def running_fake_telegram(token: str) -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram(token)
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"http://127.0.0.1:{port}"
-    try:
+    async with serve_on_loopback(app) as url:
+        fake.url = url
         yield fake
-    finally:
-        await runner.cleanup()

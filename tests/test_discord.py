@@ -20,13 +20,13 @@ from adapters.discord.adapter import INTENTS, SIMPLE_COMMANDS, DiscordAdapter
 from adapters.discord.render import MAX_CONTENT, render
 from bot.app import App, build_app, discord_runtime, setup_logging
 from bot.config import Settings, load_settings
-from bot.delivery import Limits, Planner, RateLimiter, Sender
+from bot.delivery import Planner, RateLimiter, Sender
 from bot.events import Button, Reply
 from bot.grading.rubric import RubricGrader
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank
 from storage.models import OutboxRow, QuizAnswerRow, SubscriptionRow
-from tests.conftest import FakeClock
+from tests.conftest import FLOW_LIMITS, FakeClock
 from tests.fake_discord import EPHEMERAL, LOADING, FakeDiscord, running_fake_discord
 
 TOKEN = "MTE5ODc2NTQzMjEwOTg3NjU0Mw.GabCdE.fakefakefakefakefakefakefakefakefakefake12"
@@ -88,8 +88,7 @@ async def started(
 ) -> AsyncIterator[Bot]:
     async with build_app(settings_for(tmp, fake.url, **extra), clock=clock, bank=bank, grader=grader) as app:
         adapter, sender = discord_runtime(app, clock)
-        # Flows, not pacing, are tested here (the limiter has its own tests): keep its shape, faster.
-        adapter.transport.limiter = RateLimiter(Limits(per_second=500, per_chat_interval=0.01, per_group_minute=1000))
+        adapter.transport.limiter = RateLimiter(FLOW_LIMITS)
         await adapter.start(ready_within=20)
         try:
             yield Bot(fake, app, adapter, sender, clock)

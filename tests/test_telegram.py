@@ -20,12 +20,12 @@ from adapters.telegram.render import MAX_TEXT, message_chunks
 from adapters.text import split_text
 from bot.app import App, build_app, setup_logging, telegram_runtime
 from bot.config import load_settings
-from bot.delivery import Limits, Planner, RateLimiter, Sender
+from bot.delivery import Planner, RateLimiter, Sender
 from bot.events import Reply
 from questions.loader import Bank
 from storage.leader import Leadership
 from storage.models import OutboxRow, QuizAnswerRow, SubscriptionRow
-from tests.conftest import FakeClock
+from tests.conftest import FLOW_LIMITS, FakeClock
 from tests.fake_telegram import FakeTelegram, running_fake_telegram
 
 TOKEN = "123456789:AAtesttoken_abcdefghijklmnopqrstuv"
@@ -87,8 +87,7 @@ async def start_bot(
     async with build_app(settings, clock=clock, bank=bank, new_id=new_id) as app:  # type: ignore[arg-type]
         adapter, sender = telegram_runtime(app, clock)
         adapter.settings = replace(adapter.settings, poll_timeout=1)
-        # Flows, not pacing, are tested here (the limiter has its own tests): keep the real shape, faster.
-        adapter.transport.limiter = RateLimiter(Limits(per_second=500, per_chat_interval=0.01, per_group_minute=1000))
+        adapter.transport.limiter = RateLimiter(FLOW_LIMITS)
         await adapter.start()
         try:
             yield Bot(fake, app, adapter, sender, clock)
