@@ -11,8 +11,10 @@ import pytest
 
 from bot.grading.behavioral import analyse
 from bot.grading.rubric import RubricGrader
+from bot.grading.verdict import Rubric
 from bot.rubrics import rubric_for
 from questions.loader import Bank
+from questions.schema import KeyPoint
 from tests.conftest import FIXTURE_BANK, ROOT
 
 STRONG = (
@@ -159,3 +161,18 @@ def test_a_bare_list_of_terms_scores_below_a_weak_explanation(grader: RubricGrad
     bare, _, flags = grade(grader, bank, "fx-l1-vs-l2", "L1, L2, sparsity, corners, feature selection, lasso, ridge")
     weak, _, _ = grade(grader, bank, "fx-l1-vs-l2", "L1 gives sparse models because weak weights go to zero.")
     assert bare <= 1.0 < weak and "list_without_explanation" in flags
+
+
+@pytest.mark.parametrize(
+    ("phrasing", "wrong"),
+    [
+        ("on-policy", "SARSA is off-policy, so it learns the greedy value."),
+        ("local optimum", "Gradient descent always reaches the global optimum of a neural network."),
+        ("about 4 days", "It takes about 40 days to train on one machine."),
+        ("k/i", "Each item is kept with probability k/n, so the sample stays uniform."),
+    ],
+)
+def test_a_different_word_is_not_a_typo(grader: RubricGrader, phrasing: str, wrong: str) -> None:
+    rubric = Rubric("probe", "technical", "Explain.", (KeyPoint(point="p", phrasings=[phrasing, phrasing + " x"]),), "")
+    assert grader.grade_sync(rubric, wrong).points[0].status == "missed"
+    assert grader.grade_sync(rubric, wrong.replace(wrong.split()[3], phrasing)).points[0].status != "missed"

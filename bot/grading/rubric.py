@@ -28,7 +28,8 @@ from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict
 
 COVERED, PARTLY = 0.75, 0.4
 _LIST_SPLIT = re.compile(r"[,;\n•]+|\s[-–]\s")
-FUZZY_MIN = 88
+FUZZY_MIN = 85  # rapidfuzz ratio between a phrasing word and an answer word still read as a typo
+_MATH = frozenset("=<>+*/^")
 _DONT_KNOW = re.compile(
     r"^\W*(i\s+(really\s+)?(do\s*n[o']?t|dunno|have\s+no\s+idea)|no\s+idea|idk|not\s+sure|pass|skip|\?+|"
     r"i\s+(am|'m)\s+not\s+sure|no\s+clue|i\s+forgot)\b",
@@ -38,9 +39,10 @@ _DONT_KNOW = re.compile(
 
 @dataclass(frozen=True)
 class _Phrase:
+    words: tuple[str, ...]
     stems: tuple[str, ...]
-    flat: str
     negative: bool  # the phrasing itself contains a negation ("does not converge")
+    formula: bool  # every symbol counts: "k/i" is not half-right when the answer says "k/n"
 
 
 @dataclass(frozen=True)
@@ -56,12 +58,31 @@ def _compile(rubric: Rubric) -> tuple[_Point, ...]:
     for kp in rubric.key_points:
         phrases = []
         for ph in kp.phrasings:
-            toks = [t for t in words(ph) if t not in STOPWORDS or t in NEGATIONS] or words(ph)
-            phrases.append(
-                _Phrase(tuple(stem(t) for t in toks), " ".join(words(ph)), any(t in NEGATIONS for t in toks))
-            )
+            toks = _meaningful(words(ph))
+            negative, formula = any(t in NEGATIONS for t in toks), any(t in _MATH for t in toks)
+            phrases.append(_Phrase(tuple(toks), tuple(stem(t) for t in toks), negative, formula))
         points.append(_Point(kp.point, kp.weight, tuple(phrases), frozenset(content_stems(kp.point))))
     return tuple(points)
+
+
+def _meaningful(toks: list[str]) -> list[str]:
+    """The words of a phrasing that must be matched. Function words are dropped, except where they
+    carry the meaning: negations, either half of a hyphenated compound ("on-policy" is not "off-policy")
+    and anything in a formula ("k/i" is not "k/n")."""
+    if any(t in _MATH for t in toks):
+        return toks
+    keep = [
+        t
+        for i, t in enumerate(toks)
+        if t != "-"
+        and (
+            t not in STOPWORDS
+            or t in NEGATIONS
+            or (i + 1 < len(toks) and toks[i + 1] == "-")
+            or (i > 0 and toks[i - 1] == "-")
+        )
+    ]
+    return keep or toks
 
 
 def _find(phrase: _Phrase, clause: Clause) -> tuple[float, int, int]:
@@ -77,34 +98,55 @@ def _find(phrase: _Phrase, clause: Clause) -> tuple[float, int, int]:
     found, start, end = _tightest(phrase.stems, stems)
     if found == n and end - start <= n + 4:  # all words, close together
         return 0.9, start, end
-    if len(phrase.flat) >= 6:
-        score = fuzz.partial_ratio(phrase.flat, clause.flat, score_cutoff=FUZZY_MIN)
-        if score:
-            at = clause.flat.find(phrase.flat.split()[0][:4])
-            start = clause.flat[: max(at, 0)].count(" ")
-            return 0.8, start, start + n
-    if n >= 3 and found >= n - 1 and end - start <= n + 4:
+    typo_found, typo_start, typo_end = _tightest_fuzzy(phrase, clause)
+    if typo_found == n and typo_end - typo_start <= n + 4:  # all words, some misspelt
+        return 0.8, typo_start, typo_end
+    if n >= 3 and found >= n - 1 and end - start <= n + 4 and not phrase.formula:
         return 0.5, start, end
     return 0.0, -1, -1
+
+
+def _typo_of(word: str, token: str) -> bool:
+    """A misspelling, not another word: same first letter, close spelling, and numbers exactly equal
+    ("overflw" is "overflow"; "global" is not "local", "40" is not "4")."""
+    if len(word) < 4 or any(c.isdigit() for c in word + token) or word[0] != token[:1]:
+        return False
+    return fuzz.ratio(word, token, score_cutoff=FUZZY_MIN) > 0
+
+
+def _tightest_fuzzy(phrase: _Phrase, clause: Clause) -> tuple[int, int, int]:
+    """Like `_tightest`, with each phrasing word also matching a misspelling of itself."""
+    positions = []
+    for word, wanted in zip(phrase.words, phrase.stems, strict=True):
+        pairs = zip(clause.tokens, clause.stems, strict=True)
+        found = [i for i, (tok, st) in enumerate(pairs) if st == wanted or _typo_of(word, tok)]
+        if not found:
+            return 0, -1, -1
+        positions.append(found)
+    return (len(positions), *_narrowest(positions))
 
 
 def _tightest(wanted: tuple[str, ...], stems: tuple[str, ...]) -> tuple[int, int, int]:
     """How many of the wanted stems occur, and the narrowest span [start, end) holding one of each.
     A word used earlier in the sentence must not stretch the span, so every occurrence is tried."""
     where = {w: [i for i, s in enumerate(stems) if s == w] for w in set(wanted)}
-    present = [w for w in dict.fromkeys(wanted) if where[w]]
-    if not present:
+    positions = [where[w] for w in dict.fromkeys(wanted) if where[w]]
+    if not positions:
         return 0, -1, -1
-    best = (-1, len(stems) + 1)
-    for anchor in where[present[0]]:
+    return (sum(1 for w in wanted if where[w]), *_narrowest(positions))
+
+
+def _narrowest(positions: list[list[int]]) -> tuple[int, int]:
+    """The smallest span [start, end) that takes one position from each list."""
+    best = (-1, 1 << 30)
+    for anchor in positions[0]:
         lo = hi = anchor
-        for w in present[1:]:
-            nearest = min(where[w], key=lambda i: abs(i - anchor))
+        for found in positions[1:]:
+            nearest = min(found, key=lambda i: abs(i - anchor))
             lo, hi = min(lo, nearest), max(hi, nearest)
         if hi - lo < best[1] - best[0]:
             best = (lo, hi)
-    found = sum(1 for w in wanted if where[w])
-    return found, best[0], best[1] + 1
+    return best[0], best[1] + 1
 
 
 class RubricGrader:
