@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from questions.sections import BEHAVIORAL_GROUPS, SECTIONS
 
+
 def reflow(text: str) -> str:
     """Join hard-wrapped prose lines (YAML `|` blocks) so chat apps wrap them to the screen, while
     paragraphs, indented code and list items keep their line breaks."""
@@ -59,7 +60,9 @@ class _Asked(Identified):
 
     section: str
     difficulty: Difficulty
-    prompt: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000), AfterValidator(reflow)]
+    prompt: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=10, max_length=2000), AfterValidator(reflow)
+    ]
     hints: list[Text] = Field(min_length=1, max_length=3)
     key_points: list[KeyPoint] = Field(min_length=2)
     follow_ups: list[Text] = Field(default_factory=list)
