@@ -274,6 +274,8 @@ async def test_channel_quiz_three_members_leaderboard_and_lock(bot: Bot, clock: 
     clock.advance(seconds=300)
     await bot.sender.drain()
     results, board = fake.texts(CHANNEL, BO)[-2:]
+    posted = fake.calls("POST", r"/channels/\d+/messages$") + fake.calls("POST", r"/webhooks/")
+    assert posted and all(body.get("allowed_mentions") == {"parse": []} for body in posted)  # nobody is pinged
     assert "Quiz results" in results and "Leaderboard" in board and all(n in board for n in ("Ada", "Bo", "Cy"))
     assert all(fake.messages[int(p["id"])]["components"] == [] for p in posts)  # locked
     late = fake.click(BO, first_post, first_post["components"][0]["components"][0]["custom_id"], guild=GUILD)
@@ -389,6 +391,8 @@ def test_long_replies_split_and_cards_become_embeds() -> None:
     assert out[-1].view is not None and [o.view for o in out[:-1]] == [None] * (len(out) - 1)
     labels = [c["label"] for row in out[-1].view.to_components() for c in row["components"]]
     assert labels == ["✍️ Answer", "Done"]
+    formula = render(Reply("minimise sum_i (y_i - w*x_i)^2"))[0].content
+    assert formula == "minimise sum\\_i (y\\_i - w\\*x\\_i)^2"  # shown as typed, not as italics
     card = render(Reply("Overall: 3.0/4", title="📋 Scorecard"))
     assert card[0].embed is not None and card[0].embed.title == "📋 Scorecard" and card[0].content is None
     assert render(Reply("")) == []

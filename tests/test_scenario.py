@@ -109,7 +109,8 @@ async def run_discord(tmp: Path, bank: Bank, steps: list[Step]) -> Seen:
                     await fake.settle()
                     new = [m for m in fake.visible(channel, USER) if int(m["id"]) not in before]
                     buttons = [b["label"] for m in new for row in m["components"] for b in row["components"]]
-                    out.append(seen([fake.text(m) for m in new], [b for b in buttons if b != "✍️ Answer"]))
+                    texts = [re.sub(r"\\([*_~`|>#\\\s-])", r"\1", fake.text(m)) for m in new]  # undo Markdown escapes
+                    out.append(seen(texts, [b for b in buttons if b != "✍️ Answer"]))
                 assert not fake.rejected
             finally:
                 await adapter.stop()

@@ -189,11 +189,13 @@ class DiscordAdapter:
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.gateway_url)
         shards = self.settings.shards
         client: _Client | _ShardedClient
+        # Display names reach public messages (leaderboards): a member called "@everyone" must not ping.
+        quiet = discord.AllowedMentions.none()
         if shards:
             count = None if shards == "auto" else int(shards)
-            client = _ShardedClient(intents=INTENTS, shard_count=count)
+            client = _ShardedClient(intents=INTENTS, shard_count=count, allowed_mentions=quiet)
         else:
-            client = _Client(intents=INTENTS)
+            client = _Client(intents=INTENTS, allowed_mentions=quiet)
         client.adapter = self
         return client
 

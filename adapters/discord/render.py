@@ -137,8 +137,8 @@ def render(reply: Reply) -> list[Outgoing]:
     buttons = [ButtonSpec(b.label, b.choice_id) for b in reply.buttons]
     if reply.poll is not None:
         p = reply.poll
-        lines = [f"🧠 **{discord.utils.escape_markdown(p.question)}**"]
-        lines += [f"{chr(65 + i)}. {discord.utils.escape_markdown(o)}" for i, o in enumerate(p.options)]
+        lines = [f"🧠 **{plain(p.question)}**"]
+        lines += [f"{chr(65 + i)}. {plain(o)}" for i, o in enumerate(p.options)]
         lines.append(f"_{p.open_period} s to answer; one answer each._")
         specs = [ButtonSpec(chr(65 + i), f"{POLL_NS}:{p.ref}:{i}") for i in range(len(p.options))]
         return [Outgoing(content="\n".join(lines)[:MAX_CONTENT], view=view_of(specs), poll_ref=p.ref)]
@@ -150,20 +150,26 @@ def render(reply: Reply) -> list[Outgoing]:
     if reply.attachment is not None:
         a = reply.attachment
         file = discord.File(io.BytesIO(a.data), filename=a.filename)
+    text = plain(reply.text)
     if reply.title:
         # A card (a scorecard): an embed holds 4096 characters; the rest, if any, follows as messages.
-        parts = split_text(reply.text, MAX_EMBED_DESCRIPTION)
+        parts = split_text(text, MAX_EMBED_DESCRIPTION)
         embed = discord.Embed(
-            title=reply.title[:MAX_EMBED_TITLE], description=parts[0], colour=discord.Colour.blurple()
+            title=plain(reply.title)[:MAX_EMBED_TITLE], description=parts[0], colour=discord.Colour.blurple()
         )
         out = [Outgoing(embed=embed)] + [Outgoing(content=c) for c in _chunks("\n\n".join(parts[1:]))]
     else:
-        out = [Outgoing(content=c) for c in _chunks(reply.text)] or [Outgoing()]
+        out = [Outgoing(content=c) for c in _chunks(text)] or [Outgoing()]
     out[-1].view = view_of(buttons)
     out[-1].file = file
     if not any(o.content or o.embed or o.view or o.file for o in out):
         return []
     return out
+
+
+def plain(text: str) -> str:
+    """Engine text is plain: formulas such as sum_i x_i or w*x must not turn into Markdown."""
+    return discord.utils.escape_markdown(text)
 
 
 def _chunks(text: str) -> list[str]:
