@@ -16,6 +16,7 @@ import contextlib
 import gc
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -208,6 +209,7 @@ async def main() -> None:
     parser.add_argument("--bank", type=Path, default=SHIPPED_DIR)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # a long run shows each backend as it ends
     with tempfile.TemporaryDirectory() as tmp:
         await run_backend("SQLite", sqlite_url(Path(tmp)), args, args.bank)
     pg = postgres_url()
