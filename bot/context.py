@@ -27,6 +27,10 @@ class Ctx:
             self._profile = await self.data.profile()
         return self._profile
 
+    async def seen(self) -> frozenset[str]:
+        """The questions this user has answered, without the rest of the profile's aggregates."""
+        return self._profile.seen if self._profile is not None else await self.data.seen()
+
     def say(
         self,
         text: str,

@@ -118,6 +118,9 @@ class _UowData:
     async def profile(self) -> Profile:
         return await self.uow.load_profile(self.user_id, self.event.display_name, with_history=self.history)
 
+    async def seen(self) -> frozenset[str]:
+        return await self.uow.seen_questions(self.user_id)
+
     async def cards(self) -> dict[str, CardState]:
         return await self.uow.load_cards(self.user_id)
 

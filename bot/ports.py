@@ -296,6 +296,10 @@ class UserData(Protocol):
 
     async def profile(self) -> Profile: ...
 
+    async def seen(self) -> frozenset[str]:
+        """Question ids this user has answered: all a question pick needs, in one query."""
+        ...
+
     async def cards(self) -> dict[str, CardState]: ...
 
     async def subscription(self, kind: str) -> Subscription | None: ...
@@ -339,6 +343,8 @@ class UnitOfWork(Protocol):
         ...
 
     async def load_profile(self, user_id: int, display_name: str, *, with_history: bool = False) -> Profile: ...
+
+    async def seen_questions(self, user_id: int) -> frozenset[str]: ...
 
     async def write_records(self, user_id: int, records: Sequence[Record]) -> None: ...
 
@@ -402,6 +408,9 @@ class StaticUserData:
 
     async def profile(self) -> Profile:
         return self.known_profile
+
+    async def seen(self) -> frozenset[str]:
+        return self.known_profile.seen
 
     async def cards(self) -> dict[str, CardState]:
         return self.known_cards

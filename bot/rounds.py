@@ -71,7 +71,7 @@ class RoundFlow:
                 slot.kind,
                 rnd.level if rnd.difficulty == "match" and slot.kind != "design" else slot.difficulty,
                 rnd.question_ids,
-                (await ctx.profile()).seen,
+                await ctx.seen(),
                 f"{rnd.round_id}:{rnd.slot}",
                 role=PRESETS[rnd.preset].role if rnd.preset else None,
                 seniority=PRESETS[rnd.preset].seniority if rnd.preset else None,

@@ -40,6 +40,17 @@ _LOAD_STATE = select(DialogueStateRow.state, DialogueStateRow.version).where(
     DialogueStateRow.platform == bindparam("p"),
     DialogueStateRow.chat_id == bindparam("c"),
 )
+# Every turn that changes something runs this; prebuilt, it skips per-call statement construction.
+_SAVE_STATE = (
+    update(DialogueStateRow)
+    .where(
+        DialogueStateRow.user_id == bindparam("u"),
+        DialogueStateRow.platform == bindparam("p"),
+        DialogueStateRow.chat_id == bindparam("c"),
+        DialogueStateRow.version == bindparam("v"),
+    )
+    .values(state=bindparam("s"), version=bindparam("nv"), updated_at=bindparam("t"))
+)
 
 
 class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
@@ -152,25 +163,20 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
             if not cast(CursorResult[Any], created).rowcount:
                 raise StaleState(key)  # another writer created this conversation first
             return
-        result = await self.session.execute(
-            update(DialogueStateRow)
-            .where(
-                DialogueStateRow.user_id == key.user_id,
-                DialogueStateRow.platform == key.platform,
-                DialogueStateRow.chat_id == key.chat_id,
-                DialogueStateRow.version == version,
-            )
-            .values(state=data, version=version + 1, updated_at=at)
-        )
-        if cast(CursorResult[Any], result).rowcount != 1:
+        conn = await self.session.connection()
+        params = {"u": key.user_id, "p": key.platform, "c": key.chat_id, "v": version, "s": data, "nv": version + 1}
+        result = await conn.execute(_SAVE_STATE, {**params, "t": at})
+        if result.rowcount != 1:
             raise StaleState(key)
 
     # ---------------------------------------------------------------- profile and history
 
+    async def seen_questions(self, user_id: int) -> frozenset[str]:
+        rows = await self.session.scalars(select(AnswerRow.question_id).where(AnswerRow.user_id == user_id).distinct())
+        return frozenset(rows.all())
+
     async def load_profile(self, user_id: int, display_name: str, *, with_history: bool = False) -> Profile:
-        seen = (
-            await self.session.scalars(select(AnswerRow.question_id).where(AnswerRow.user_id == user_id).distinct())
-        ).all()
+        seen = await self.seen_questions(user_id)
         recent = (
             await self.session.execute(
                 select(RoundRow.track, func.avg(AnswerRow.score), func.count(AnswerRow.id))
@@ -198,7 +204,7 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         profile = Profile(
             user_id=user_id,
             display_name=display_name,
-            seen=frozenset(seen),
+            seen=seen,
             recent_scores={track: float(avg) for track, avg, _ in recent},
             answered=sum(int(n) for _, _, n in recent),
             section_scores={section: float(avg) for section, avg in sections},

@@ -30,6 +30,7 @@ COVERED, PARTLY = 0.75, 0.4
 _LIST_SPLIT = re.compile(r"[,;\n•]+|\s[-–]\s")
 FUZZY_MIN = 85  # rapidfuzz ratio between a phrasing word and an answer word still read as a typo
 _MATH = frozenset("=<>+*/^")
+_DIGIT = re.compile(r"\d")
 _DONT_KNOW = re.compile(
     r"^\W*(i\s+(really\s+)?(do\s*n[o']?t|dunno|have\s+no\s+idea)|no\s+idea|idk|not\s+sure|pass|skip|\?+|"
     r"i\s+(am|'m)\s+not\s+sure|no\s+clue|i\s+forgot)\b",
@@ -109,7 +110,7 @@ def _find(phrase: _Phrase, clause: Clause) -> tuple[float, int, int]:
 def _typo_of(word: str, token: str) -> bool:
     """A misspelling, not another word: same first letter, close spelling, and numbers exactly equal
     ("overflw" is "overflow"; "global" is not "local", "40" is not "4")."""
-    if len(word) < 4 or any(c.isdigit() for c in word + token) or word[0] != token[:1]:
+    if len(word) < 4 or word[0] != token[:1] or _DIGIT.search(word) or _DIGIT.search(token):
         return False
     return fuzz.ratio(word, token, score_cutoff=FUZZY_MIN) > 0
 
