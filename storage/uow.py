@@ -164,8 +164,18 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 raise StaleState(key)  # another writer created this conversation first
             return
         conn = await self.session.connection()
-        params = {"u": key.user_id, "p": key.platform, "c": key.chat_id, "v": version, "s": data, "nv": version + 1}
-        result = await conn.execute(_SAVE_STATE, {**params, "t": at})
+        result = await conn.execute(
+            _SAVE_STATE,
+            {
+                "u": key.user_id,
+                "p": key.platform,
+                "c": key.chat_id,
+                "v": version,
+                "s": data,
+                "nv": version + 1,
+                "t": at,
+            },
+        )
         if result.rowcount != 1:
             raise StaleState(key)
 
