@@ -20,6 +20,7 @@ class Ctx:
     replies: list[Reply] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     _profile: Profile | None = None
+    _seen: frozenset[str] | None = None
 
     async def profile(self) -> Profile:
         """Loaded on first use: most turns (an answer being typed) never need it."""
@@ -29,7 +30,11 @@ class Ctx:
 
     async def seen(self) -> frozenset[str]:
         """The questions this user has answered, without the rest of the profile's aggregates."""
-        return self._profile.seen if self._profile is not None else await self.data.seen()
+        if self._profile is not None:
+            return self._profile.seen
+        if self._seen is None:
+            self._seen = await self.data.seen()
+        return self._seen
 
     def say(
         self,

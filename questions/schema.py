@@ -9,6 +9,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from questions.sections import BEHAVIORAL_GROUPS, SECTIONS
 
+_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s")
+
 
 def reflow(text: str) -> str:
     """Join hard-wrapped prose lines (YAML `|` blocks) so chat apps wrap them to the screen, while
@@ -21,7 +23,6 @@ def reflow(text: str) -> str:
     return "\n\n".join(out)
 
 
-_LIST_ITEM = re.compile(r"^\s*([-*•]|\d+[.)])\s")
 QuestionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{2,39}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(reflow)]
 Difficulty = Literal["easy", "medium", "hard"]
