@@ -40,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     grade = sub.add_parser("grade", help="grade an answer read from standard input; prints JSON")
     grade.add_argument("question_id")
     grade.add_argument("--stage", type=int, default=0, help="design scenarios: stage index 0-3")
+    grade.add_argument("--follow-up", type=int, default=None, help="grade the answer to this follow-up (0-based)")
     return parser
 
 
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
             return _questions(args)
         settings = load_settings()
         if args.command == "grade":
-            return asyncio.run(_grade(settings, args.question_id, args.stage))
+            return asyncio.run(_grade(settings, args.question_id, args.stage, args.follow_up))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
         if args.command == "chat":
@@ -183,11 +184,11 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
-async def _grade(settings: Settings, question_id: str, stage: int) -> int:
+async def _grade(settings: Settings, question_id: str, stage: int, follow_up: int | None) -> int:
     from bot.app import load_questions, make_grader
     from bot.grading.behavioral import analyse
-    from bot.grading.rubric import RubricGrader
-    from bot.rubrics import rubric_for
+    from bot.grading.claims import ClaimGrader
+    from bot.rubrics import follow_up_rubric, follow_ups_of, rubric_for
     from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
 
     bank = load_questions(settings)
@@ -198,12 +199,22 @@ async def _grade(settings: Settings, question_id: str, stage: int) -> int:
     if isinstance(item, DesignScenario) and not 0 <= stage < len(item.stages):
         print(f"error: --stage must be 0-{len(item.stages) - 1}", file=sys.stderr)
         return 2
+    rubric = rubric_for(item, stage)
+    if follow_up is not None:
+        if not 0 <= follow_up < len(follow_ups_of(item, stage)):
+            print(f"error: --follow-up must be 0-{len(follow_ups_of(item, stage)) - 1}", file=sys.stderr)
+            return 2
+        found = follow_up_rubric(item, follow_up, stage)
+        if found is None:
+            print("error: that follow-up has no rubric yet", file=sys.stderr)
+            return 2
+        rubric = found
     answer = sys.stdin.read()
-    grader = make_grader(settings) or RubricGrader()
-    verdict = await grader.grade(rubric_for(item, stage), answer)
+    grader = make_grader(settings) or ClaimGrader()
+    verdict = await grader.grade(rubric, answer)
     out = verdict.to_json()
     out["question_id"] = question_id
-    if isinstance(item, BehavioralQuestion):
+    if isinstance(item, BehavioralQuestion) and follow_up is None:
         report = analyse(answer)
         out["behavioral"] = {
             "star": report.present,

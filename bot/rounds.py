@@ -11,8 +11,8 @@ from bot import scorecard, texts
 from bot.context import Ctx
 from bot.events import Button, make_choice
 from bot.grading.behavioral import analyse
-from bot.grading.rubric import RubricGrader
-from bot.grading.verdict import Grader, PointVerdict, Verdict
+from bot.grading.claims import ClaimGrader
+from bot.grading.verdict import CREDIT, Grader, PointVerdict, Verdict
 from bot.ports import AnswerRecord, DisputeRecord, RatingRecord, RoundRecord
 from bot.presets import PRESETS
 from bot.rubrics import rubric_for
@@ -41,7 +41,7 @@ class RoundFlow:
     ) -> None:
         self.bank = bank
         self.clock = clock
-        self.rubric_grader = RubricGrader()
+        self.rubric_grader = ClaimGrader()
         self.grader: Grader = grader or self.rubric_grader
         self.new_id = new_id
 
@@ -256,7 +256,9 @@ class RoundFlow:
             raw_score=score,
             hints_used=rnd.hints_used,
             points=[
-                PointResult(point=p.point, status=p.status, evidence=p.evidence, weight=p.weight)
+                PointResult(
+                    point=p.point, status=p.status, evidence=p.evidence, weight=p.weight, correction=p.correction
+                )
                 for p in verdict.points
             ],
             seconds=int((ctx.now - rnd.question_started).total_seconds()),
@@ -271,7 +273,8 @@ class RoundFlow:
             ctx.say(feedback)
             await self._next_stage(ctx, rnd, item)
             return
-        follow_up = verdict.follow_up or (item.follow_ups[0] if item.follow_ups else None)
+        first = item.follow_ups[0] if item.follow_ups else None
+        follow_up = first if isinstance(first, str) or first is None else first.ask
         if follow_up:
             rnd.phase, rnd.follow_up = "follow_up", follow_up
             rnd.question_started = ctx.now
@@ -292,7 +295,7 @@ class RoundFlow:
         """A follow-up can earn back half of what the main answer missed."""
         result = rnd.results[-1]
         assert not isinstance(item, QuizQuestion | DesignScenario)
-        open_points = [p for p in result.points if p.status != "covered"]
+        open_points = [p for p in result.points if p.status != "confirmed"]
         gained: list[str] = []
         if open_points:
             rubric = rubric_for(item)
@@ -300,16 +303,13 @@ class RoundFlow:
             now: dict[str, PointVerdict] = {p.point: p for p in verdict.points}
             for p in open_points:
                 later = now.get(p.point)
-                if later is not None and later.status != "missed":
-                    p.status = "partly" if p.status == "missed" else "covered"
+                if later is not None and later.status == "confirmed":
+                    p.status = "confirmed"
                     p.evidence = later.evidence
                     gained.append(p.point)
             total = sum(p.weight for p in result.points) or 1
-            earned = sum(
-                p.weight * (1.0 if p.status == "covered" else 0.5 if p.status == "partly" else 0.0)
-                for p in result.points
-            )
-            new_raw = 4.0 * earned / total
+            earned = sum(p.weight * CREDIT[p.status] for p in result.points)
+            new_raw = 4.0 * max(0.0, earned) / total
             if gained and new_raw > result.raw_score:
                 result.raw_score = round(new_raw, 2)
                 result.score = round(max(0.0, new_raw - texts.HINT_PENALTY * result.hints_used), 2)

@@ -46,7 +46,7 @@ def build(results: Sequence[AnswerResult]) -> dict[str, Any]:
         by_section[r.section].append(r.score)
         by_comp[competency_of(r.section)].append(r.score)
         for p in r.points:
-            if p.status != "covered" and p.point not in missed[r.section]:
+            if p.status != "confirmed" and p.point not in missed[r.section]:
                 missed[r.section].append(p.point)
     topics: dict[str, dict[str, Any]] = {
         s: {"title": SECTIONS.get(s, s), "score": round(_mean(v), 2), "answers": len(v)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
 Difficulty = Literal["easy", "medium", "hard", "match"]
@@ -16,11 +16,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+_OLD_STATUS = {"covered": "confirmed", "partly": "mentioned"}  # names used before claim grading
+
+
 class PointResult(_Model):
     point: str
-    status: Literal["covered", "partly", "missed"]
+    status: Literal["confirmed", "contradicted", "mentioned", "missed"]
     evidence: str = ""
     weight: int = 1
+    correction: str = ""
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _renamed(cls, value: str) -> str:
+        return _OLD_STATUS.get(value, value)
 
 
 class AnswerResult(_Model):

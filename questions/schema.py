@@ -42,12 +42,85 @@ class Identified(Strict):
     id: QuestionId
 
 
+def _check_pattern(value: str, *, content: int) -> str:
+    """A rubric pattern must parse and, for what a claim says, name at least two things: a single
+    word ("variance") matches answers that say the opposite as readily as those that say the point."""
+    from bot.grading.patterns import PatternError, expand
+
+    try:
+        expansions = expand(value)
+    except PatternError as exc:
+        raise ValueError(str(exc)) from None
+    short = [" ".join(t.text for t in e.tokens) for e in expansions if not e.formula and e.content < content]
+    if short:
+        raise ValueError(f"pattern {value!r} can be read as just {short[0]!r}: say at least {content} content words")
+    return value
+
+
+SaysPattern = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
+    AfterValidator(lambda v: _check_pattern(v, content=2)),
+]
+SubjectPattern = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    AfterValidator(lambda v: _check_pattern(v, content=1)),
+]
+
+
+class Claim(Strict):
+    """What a clause of the answer must state: `says`, about `subject` when roles matter."""
+
+    subject: list[SubjectPattern] = Field(default_factory=list)
+    says: list[SaysPattern] = Field(min_length=1)
+
+
+class Contradiction(Claim):
+    """A wrong version of the point a candidate is likely to state, and what is true instead."""
+
+    correction: Text
+
+
 class KeyPoint(Strict):
-    """One rubric item: what a good answer says, and ways a candidate might say it."""
+    """One rubric item: the point in words, the claims that state it, the wrong claims that contradict it."""
 
     point: Text
-    phrasings: list[Text] = Field(min_length=2)
+    claims: list[Claim] = Field(default_factory=list)
+    contradictions: list[Contradiction] = Field(default_factory=list)
     weight: int = Field(default=1, ge=1, le=3)
+    phrasings: list[Text] = Field(default_factory=list)  # LEGACY keyword form, until every rubric is converted
+
+    @model_validator(mode="after")
+    def _weighty_points_list_contradictions(self) -> KeyPoint:
+        if not self.claims and len(self.phrasings) < 2:
+            raise ValueError("a key point needs claims")
+        if self.claims and self.weight >= 2 and not self.contradictions:
+            raise ValueError("a key point of weight 2 or more needs at least one contradiction")
+        return self
+
+    @property
+    def legacy(self) -> bool:
+        return not self.claims
+
+
+class FollowUp(Strict):
+    """A follow-up question with its own rubric; `targets` are the main key points (0-based) it
+    probes when the candidate missed them, and none means it goes deeper."""
+
+    ask: Text
+    targets: list[int] = Field(default_factory=list)
+    key_points: list[KeyPoint] = Field(min_length=1)
+    reference: Text
+
+
+def _check_targets(follow_ups: list[FollowUp | str], key_points: list[KeyPoint], where: str) -> None:
+    for i, f in enumerate(follow_ups):
+        if isinstance(f, str):
+            continue
+        bad = [t for t in f.targets if not 0 <= t < len(key_points)]
+        if bad:
+            raise ValueError(f"{where}.{i}.targets: {bad[0]} is not a key point index (0-{len(key_points) - 1})")
 
 
 def _check_section(value: str) -> str:
@@ -66,12 +139,17 @@ class _Asked(Identified):
     ]
     hints: list[Text] = Field(min_length=1, max_length=3)
     key_points: list[KeyPoint] = Field(min_length=2)
-    follow_ups: list[Text] = Field(default_factory=list)
+    follow_ups: list[FollowUp | Text] = Field(default_factory=list)
     roles: list[Role] = Field(min_length=1)
     seniority: list[Seniority] = Field(min_length=1)
     minutes: int = Field(ge=1, le=60)
 
     _section = field_validator("section")(classmethod(lambda cls, v: _check_section(v)))
+
+    @model_validator(mode="after")
+    def _follow_ups_target_key_points(self) -> _Asked:
+        _check_targets(self.follow_ups, self.key_points, "follow_ups")
+        return self
 
 
 class TechnicalQuestion(_Asked):
@@ -87,7 +165,7 @@ class BehavioralQuestion(_Asked):
     listens_for: list[Text] = Field(min_length=2)
     red_flags: list[Text] = Field(min_length=1)
     structure: Text
-    follow_ups: list[Text] = Field(min_length=2)
+    follow_ups: list[FollowUp | Text] = Field(min_length=2)
 
     @model_validator(mode="after")
     def _group_matches_section(self) -> BehavioralQuestion:
@@ -99,10 +177,22 @@ class BehavioralQuestion(_Asked):
 class DesignStage(Strict):
     stage: Stage
     prompt: Text
-    probes: list[Text] = Field(min_length=1)
+    probes: list[FollowUp | Text] = Field(min_length=1)
     hints: list[Text] = Field(min_length=1, max_length=3)
     key_points: list[KeyPoint] = Field(min_length=2)
     reference: Text
+
+    @model_validator(mode="after")
+    def _probes_target_key_points(self) -> DesignStage:
+        _check_targets(self.probes, self.key_points, "probes")
+        return self
+
+
+class Fact(Strict):
+    """Something the interviewer knows about a design scenario and tells only when asked."""
+
+    about: list[Text] = Field(min_length=1)  # what a candidate's question mentions when it asks for this
+    answer: Text
 
 
 class DesignScenario(Identified):
@@ -111,6 +201,7 @@ class DesignScenario(Identified):
     difficulty: Literal["medium", "hard"]
     prompt: Text
     stages: list[DesignStage] = Field(min_length=4, max_length=4)
+    facts: list[Fact] = Field(default_factory=list)
     trade_offs: list[Text] = Field(min_length=2)
     roles: list[Role] = Field(min_length=1)
     seniority: list[Seniority] = Field(min_length=1)

@@ -72,10 +72,10 @@ def test_reference_answers_satisfy_their_own_rubrics(shipped: Bank) -> None:
     """A reference answer that misses its own key points means candidates saying the same are missed too."""
     from bot.grading.selfgrade import self_grades
 
-    grades = self_grades(shipped)
+    grades = [g for g in self_grades(shipped) if not g.legacy]
     weak = [(g.item_id, g.score) for g in grades if g.score < 2.5]
     assert not weak, weak
-    assert sum(g.score for g in grades) / len(grades) >= 3.5
+    assert not grades or sum(g.score for g in grades) / len(grades) >= 3.5
 
 
 def test_prose_is_reflowed_but_code_keeps_its_lines(shipped: Bank) -> None:
@@ -118,9 +118,11 @@ questions:
     hints: [think about variance]
     key_points:
       - point: It reduces variance
-        phrasings: [reduces variance, less overfitting]
+        claims:
+          - says: [reduce variance, less overfitting]
       - point: It trades a little bias
-        phrasings: [adds bias]
+        claims:
+          - says: [bias]
     reference_answer: It reduces variance at the cost of some bias.
     roles: [mle]
     seniority: [junior]
@@ -141,7 +143,7 @@ questions:
 """
 
 
-GOOD = BROKEN.split("  - id: Bad_Id")[0].replace("phrasings: [adds bias]", "phrasings: [adds bias, more bias]")
+GOOD = BROKEN.split("  - id: Bad_Id")[0].replace("says: [bias]", "says: [adds bias, more bias]")
 
 
 def test_broken_bank_errors_name_file_id_and_field(tmp_path: Path) -> None:
@@ -150,7 +152,7 @@ def test_broken_bank_errors_name_file_id_and_field(tmp_path: Path) -> None:
         load_bank([tmp_path])
     text = str(info.value)
     expected = [
-        ("ok-question", "key_points.1.phrasings"),
+        ("ok-question", "key_points.1.claims.0.says.0"),
         ("Bad_Id", "id"),
         ("Bad_Id", "section"),
         ("Bad_Id", "difficulty"),
@@ -218,6 +220,8 @@ def test_readme_examples_validate(tmp_path: Path) -> None:
     text = (SHIPPED_DIR / "README.md").read_text()
     blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
     for i, block in enumerate(blocks):
+        if "bank:" not in block:
+            continue  # a fragment, such as one key point
         if "bank: design" in block:
             continue  # abbreviated on purpose: it shows one stage of four
         load_bank([write(tmp_path, f"example{i}.yaml", block)])

@@ -22,7 +22,7 @@ from bot.app import App, build_app, discord_runtime, setup_logging
 from bot.config import Settings, load_settings
 from bot.delivery import Planner, RateLimiter, Sender
 from bot.events import Button, Reply
-from bot.grading.rubric import RubricGrader
+from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank
 from storage.models import OutboxRow, QuizAnswerRow, SubscriptionRow
@@ -334,7 +334,7 @@ async def test_slow_grading_is_acknowledged_within_three_seconds(tmp_path: Path,
     class SlowGrader:
         async def grade(self, rubric: Rubric, answer: str) -> Verdict:
             await asyncio.sleep(3.5)
-            return await RubricGrader().grade(rubric, answer)
+            return await ClaimGrader().grade(rubric, answer)
 
     async with running_fake_discord(TOKEN) as fake:
         fake.add_guild(GUILD, CHANNEL)

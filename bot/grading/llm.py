@@ -15,7 +15,7 @@ from typing import Literal
 import httpx
 from pydantic import BaseModel, Field, ValidationError
 
-from bot.grading.rubric import RubricGrader
+from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import PointVerdict, Rubric, Verdict
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class LlmGrader:
         self.retries = retries
         self.backoff = backoff
         self.client = client or httpx.AsyncClient()
-        self.fallback = RubricGrader()
+        self.fallback = ClaimGrader()
 
     async def grade(self, rubric: Rubric, answer: str) -> Verdict:
         base = self.fallback.grade_sync(rubric, answer)

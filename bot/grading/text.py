@@ -1,4 +1,8 @@
-"""Text normalisation shared by the graders: tokens, stems, clauses, negation cues."""
+"""Text shared by the graders: normalised tokens with their place in the answer, clauses, cue words.
+
+Both a rubric's patterns and a candidate's answer go through the same `tokens`, so spelling
+variants (normalise/normalize), symbols (σ, ×, −) and numbers (1/4, 25%) compare the same way.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,49 @@ from functools import lru_cache
 
 import snowballstemmer
 
+from bot.grading.numbers import EXPRESSION, evaluate
+
 _STEMMER = snowballstemmer.stemmer("english")
-_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)?|[%=<>+*/^-]", re.UNICODE)
-_CLAUSE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+|,\s+(?:but|while|whereas|however|although)\s+", re.I)
+_SYMBOLS = str.maketrans(
+    {
+        "’": "'",
+        "‘": "'",
+        "−": "-",
+        "–": "-",
+        "×": "*",
+        "·": "*",
+        "⋅": "*",
+        "≈": "=",
+        "≃": "=",
+        "≅": "=",
+        "→": " to ",
+        "≤": "<=",
+        "≥": ">=",
+        "σ": " sigma ",
+        "λ": " lambda ",
+        "μ": " mu ",
+        "θ": " theta ",
+        "α": " alpha ",
+        "β": " beta ",
+        "γ": " gamma ",
+        "ε": " epsilon ",
+        "η": " eta ",
+        "π": " pi ",
+        "∑": " sum ",
+        "Σ": " sum ",
+        "√": " sqrt ",
+        "∂": " d ",
+        "∇": " grad ",
+    }
+)
+_TOKEN_RE = re.compile(rf"(?P<num>{EXPRESSION.pattern})|(?P<word>[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])")
+# British and American spellings meet: normalise/normalize, regularisation/regularization.
+_ISE = re.compile(r"^(\w{4,})is(e|ed|es|ing|ation|ations|er|ers)$")
+_CLAUSE_SPLIT = re.compile(
+    r"(?<=[.!?])\s+|(?<=[;:])\s+|\n+|(?<=,)\s+(?=(?:but|while|whereas|however|although|though)\b)"
+    r"|\s+(?=(?:whereas|while|but|however|although)\s)",
+    re.I,
+)
 
 STOPWORDS = frozenset(
     [
@@ -80,7 +124,6 @@ STOPWORDS = frozenset(
         "might",
         "must",
         "so",
-        "than",
         "then",
         "also",
         "just",
@@ -88,53 +131,13 @@ STOPWORDS = frozenset(
         "into",
         "about",
         "such",
-    ]
-)
-# Words that carry an explanation (a cause, a condition, a contrast) rather than a bare term.
-CONNECTIVES = frozenset(
-    [
-        "because",
-        "since",
-        "so",
-        "therefore",
-        "thus",
-        "hence",
-        "which",
-        "means",
-        "meaning",
-        "leads",
-        "lead",
-        "causes",
-        "cause",
-        "if",
-        "when",
-        "whereas",
-        "while",
-        "but",
-        "however",
-        "instead",
-        "otherwise",
-        "then",
-        "makes",
-        "make",
-        "allows",
-        "allow",
-        "helps",
-        "help",
-        "reduces",
-        "reduce",
-        "increases",
-        "increase",
-        "prevents",
-        "prevent",
-        "by",
-        "via",
-        "so",
-        "that",
-        "due",
-        "to",
-        "tends",
-        "tend",
+        "has",
+        "have",
+        "had",
+        "some",
+        "any",
+        "each",
+        "one",
     ]
 )
 NEGATIONS = frozenset(
@@ -167,75 +170,131 @@ NEGATIONS = frozenset(
         "nothing",
         "fails",
         "fail",
+        "lack",
+        "lacks",
     ]
 )
+# Words that put what follows on the other side of a contrast ("rather than X", "unlike X").
+CONTRAST = frozenset(["rather", "instead", "unlike", "than", "opposed", "versus", "vs", "contrast"])
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
+    m = _ISE.match(word)
+    if m:
+        word = f"{m.group(1)}iz{m.group(2)}"
     return str(_STEMMER.stemWord(word))
 
 
-# Words with a direction, by stem: a phrase saying "lower" is contradicted by an answer saying
-# "higher" in the same place ("it increases bias" does not cover "deeper trees lower bias").
+# Words with a direction, by stem. A pattern word with a direction matches any word of the same
+# direction ("reduce" ~ "lower" ~ "cut"), and the opposite direction marks a reversed claim.
 _DIRECTIONS = {
-    "size": (["smaller", "shrink", "less", "fewer", "lower", "low", "reduce", "decrease", "drop", "cut", "fall"],
-             ["larger", "bigger", "grow", "more", "higher", "high", "raise", "increase", "boost", "rise"]),
-    "speed": (["slower", "slow"], ["faster", "fast"]),
+    "size": (["smaller", "shrink", "shrinks", "less", "fewer", "lower", "low", "reduce", "decrease", "drop", "cut",
+              "fall", "falls", "down", "decline", "diminish", "lessen", "shorter", "narrower", "weaker", "weaken"],
+             ["larger", "bigger", "grow", "grows", "more", "higher", "high", "raise", "increase", "boost", "rise",
+              "rises", "up", "inflate", "amplify", "longer", "wider", "stronger", "strengthen"]),
+    "speed": (["slower", "slow", "slows"], ["faster", "fast", "speeds", "quicker"]),
     "curvature": (["convex"], ["concave"]),
-    "fit": (["underfit", "underfitting"], ["overfit", "overfitting"]),
-    "position": (["below", "under"], ["above", "over"]),
+    "fit": (["underfit", "underfits", "underfitting"], ["overfit", "overfits", "overfitting"]),
+    "position": (["below", "under", "beneath"], ["above", "over"]),
+    "optimum": (["minimize", "minimise", "minimum", "minimal", "smallest", "lowest", "min"],
+                ["maximize", "maximise", "maximum", "maximal", "largest", "highest", "max", "peak", "peaks"]),
+    "quality": (["worse", "worsen", "hurt", "hurts", "degrade", "degrades"],
+                ["better", "improve", "improves", "help", "helps"]),
+    "sign": (["negative"], ["positive"]),
+    "bound": (["upper"], ["lower_bound"]),
 }  # fmt: skip
 DIRECTION: dict[str, tuple[str, int]] = {
-    stem(w): (axis, sign) for axis, poles in _DIRECTIONS.items() for sign, words in enumerate(poles) for w in words
+    stem(w): (axis, sign) for axis, poles in _DIRECTIONS.items() for sign, group in enumerate(poles) for w in group
 }
+DIRECTION.pop(stem("lower_bound"), None)  # "lower" already means less; upper/lower bounds are rare enough
 
 
-def contradicts(wanted: tuple[str, ...], found: tuple[str, ...]) -> bool:
-    """True when `found` points the other way on an axis where `wanted` points one way, and never agrees."""
-    for s in wanted:
-        if s not in DIRECTION:
-            continue
-        axis, sign = DIRECTION[s]
-        signs = {DIRECTION[f][1] for f in found if f in DIRECTION and DIRECTION[f][0] == axis}
-        if signs and sign not in signs:
-            return True
-    return False
+@dataclass(frozen=True)
+class Token:
+    text: str
+    stem: str
+    start: int  # offsets in the clause text, for quoting
+    end: int
+    value: float | None = None  # numbers and numeric expressions
+
+    @property
+    def is_word(self) -> bool:
+        return self.value is None and self.text[:1].isalnum()
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return text.replace("’", "'").replace("‘", "'")
+    return unicodedata.normalize("NFKC", text).translate(_SYMBOLS).casefold()
+
+
+def normalise_mapped(text: str) -> tuple[str, list[int]]:
+    """`normalise`, character by character, with the original offset of every output character."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        piece = normalise(ch)
+        out.append(piece)
+        where += [i] * len(piece)
+    where.append(len(text))
+    return "".join(out), where
+
+
+def tokens(text: str) -> tuple[Token, ...]:
+    """Words, operators and numbers of `text` (already normalised), with character offsets."""
+    out: list[Token] = []
+    for m in _TOKEN_RE.finditer(text):
+        raw = m.group()
+        if m.lastgroup == "num":
+            value = evaluate(raw)
+            out.append(Token(raw.replace(" ", ""), raw.replace(" ", ""), m.start(), m.end(), value))
+        elif raw == "percent" and out and out[-1].value is not None:
+            prev = out[-1]
+            out[-1] = Token(prev.text + "%", prev.stem + "%", prev.start, m.end(), prev.value / 100)  # type: ignore[operator]
+        else:
+            out.append(Token(raw, stem(raw) if m.lastgroup == "word" else raw, m.start(), m.end()))
+    return tuple(out)
 
 
 def words(text: str) -> list[str]:
-    return _WORD_RE.findall(normalise(text))
+    return [t.text for t in tokens(normalise(text))]
+
+
+def content_stems(text: str) -> list[str]:
+    return [t.stem for t in tokens(normalise(text)) if t.text not in STOPWORDS and len(t.text) > 1]
 
 
 @dataclass(frozen=True)
 class Clause:
-    original: str
-    tokens: tuple[str, ...]
-    stems: tuple[str, ...]
-    flat: str  # normalised text for fuzzy matching
+    original: str  # as the candidate wrote it, for quotes; token offsets point into it
+    tokens: tuple[Token, ...]
+    paragraph: int  # clauses of one paragraph may refer back to each other ("It reduces variance")
+
+    @property
+    def stems(self) -> tuple[str, ...]:
+        return tuple(t.stem for t in self.tokens)
+
+    def quote(self, start: int, end: int, limit: int = 140) -> str:
+        """The clause, or a window of it around tokens [start, end) when it is long."""
+        text = " ".join(self.original.split())
+        if len(text) <= limit:
+            return text
+        lo = self.tokens[start].start if start < len(self.tokens) else 0
+        hi = self.tokens[end - 1].end if 0 < end <= len(self.tokens) else len(self.original)
+        pad = max(0, (limit - (hi - lo)) // 2)
+        a, b = max(0, lo - pad), min(len(self.original), hi + pad)
+        snippet = " ".join(self.original[a:b].split())
+        return ("…" if a > 0 else "") + snippet + ("…" if b < len(self.original) else "")
 
 
 def clauses(text: str, limit_chars: int = 20_000) -> list[Clause]:
     out: list[Clause] = []
-    for piece in _CLAUSE_SPLIT.split(text[:limit_chars]):
-        piece = piece.strip()
-        if not piece:
-            continue
-        toks = tuple(words(piece))
-        if toks:
-            out.append(Clause(piece, toks, tuple(stem(t) for t in toks), " ".join(toks)))
+    for paragraph, block in enumerate(re.split(r"\n\s*\n", text[:limit_chars])):
+        for piece in _CLAUSE_SPLIT.split(block):
+            piece = (piece or "").strip().lstrip("-*•> ").strip()
+            if not piece:
+                continue
+            flat, where = normalise_mapped(piece)
+            toks = tuple(Token(t.text, t.stem, where[t.start], where[t.end - 1] + 1, t.value) for t in tokens(flat))
+            if toks:
+                out.append(Clause(piece, toks, paragraph))
     return out
-
-
-def content_stems(text: str) -> list[str]:
-    return [stem(w) for w in words(text) if w not in STOPWORDS and len(w) > 1]
-
-
-def is_negated(tokens: tuple[str, ...], start: int, end: int, window: int = 4) -> bool:
-    """A negation cue shortly before or inside the match [start, end) flips its meaning ("does not reduce variance")."""
-    return any(t in NEGATIONS for t in tokens[max(0, start - window) : end])

@@ -7,27 +7,30 @@ from typing import Any, Literal, Protocol
 
 from questions.schema import KeyPoint
 
-Status = Literal["covered", "partly", "missed"]
+# confirmed: a quote states the claim; contradicted: a quote states a wrong version of it;
+# mentioned: its terms appear but no clause could be read as the claim; missed: nothing.
+Status = Literal["confirmed", "contradicted", "mentioned", "missed"]
+CREDIT: dict[str, float] = {"confirmed": 1.0, "mentioned": 0.25, "missed": 0.0, "contradicted": -0.5}
 
 
 @dataclass(frozen=True)
 class Rubric:
-    """The gradable view of a bank item (a technical question, a behavioral one, a design stage)."""
+    """The gradable view of a bank item (a technical question, a behavioral one, a design stage, a follow-up)."""
 
     question_id: str
-    kind: Literal["technical", "behavioral", "design"]
+    kind: Literal["technical", "behavioral", "design", "follow_up"]
     prompt: str
     key_points: tuple[KeyPoint, ...]
     reference: str
-    follow_ups: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class PointVerdict:
     point: str
     status: Status
-    evidence: str
+    evidence: str  # the candidate's words behind a confirmed or contradicted point
     weight: int
+    correction: str = ""  # for a contradicted point: what is true instead
 
 
 @dataclass
@@ -35,9 +38,8 @@ class Verdict:
     score: float  # 0-4
     points: list[PointVerdict]
     feedback: str
-    follow_up: str | None = None
     flags: list[str] = field(default_factory=list)
-    grader: str = "rubric"
+    grader: str = "claims"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -45,11 +47,48 @@ class Verdict:
             "grader": self.grader,
             "flags": self.flags,
             "key_points": [
-                {"point": p.point, "status": p.status, "evidence": p.evidence, "weight": p.weight} for p in self.points
+                {
+                    "point": p.point,
+                    "status": p.status,
+                    "evidence": p.evidence,
+                    "weight": p.weight,
+                    **({"correction": p.correction} if p.correction else {}),
+                }
+                for p in self.points
             ],
             "feedback": self.feedback,
-            "follow_up": self.follow_up,
         }
+
+
+def score_of(points: list[PointVerdict]) -> float:
+    """0-4 from the point verdicts. A wrong claim costs more than a missing one, and a contradicted
+    point that matters (weight 2 or more) keeps the answer below 3."""
+    total = sum(p.weight for p in points)
+    if not total:
+        return 0.0
+    earned = sum(p.weight * CREDIT[p.status] for p in points)
+    score = 4.0 * max(0.0, earned) / total
+    if any(p.status == "contradicted" and p.weight >= 2 for p in points):
+        score = min(score, 2.5)
+    return round(score, 1)
+
+
+def feedback_lines(points: list[PointVerdict]) -> list[str]:
+    """One line per point, each tick backed by the candidate's own words."""
+    lines = []
+    for p in points:
+        if p.status == "confirmed":
+            lines.append(f"✓ {p.point} — you said: “{p.evidence}”")
+    for p in points:
+        if p.status == "contradicted":
+            lines.append(f"✗ You said: “{p.evidence}”. {p.correction}")
+    for p in points:
+        if p.status == "mentioned":
+            lines.append(f"? I couldn't confirm that you said: {p.point}. Compare with the reference.")
+    for p in points:
+        if p.status == "missed":
+            lines.append(f"· Not covered: {p.point}")
+    return lines
 
 
 class Grader(Protocol):

@@ -1,0 +1,271 @@
+"""The default, offline grader: each key point is a claim that must be stated in one clause.
+
+A claim is what is said (`says`) and, where roles matter, who it is said of (`subject`). A clause
+confirms a point only when it states the claim about the right subject with the right polarity;
+the same words about the other subject, negated, reversed ("increases" for "reduces"), with a
+flipped sign, or matching one of the point's listed contradictions, contradict it instead. Every
+tick comes with the candidate's own words. Clauses copied from the question earn nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz
+
+from bot.grading.patterns import Expansion, Span, expand, find
+from bot.grading.text import CONTRAST, NEGATIONS, STOPWORDS, Clause, clauses, content_stems
+from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
+from questions.schema import Claim, KeyPoint
+
+_DONT_KNOW = re.compile(
+    r"^\W*(i\s+(really\s+)?(do\s*n[o']?t|dunno|have\s+no\s+idea)|no\s+idea|idk|not\s+sure|pass|skip|\?+|"
+    r"i\s+(am|'m)\s+not\s+sure|no\s+clue|i\s+forgot)\b",
+    re.I,
+)
+_NOT_REALLY_NEGATED = {"only", "just", "merely", "simply"}  # "not only reduces variance" affirms it
+_PASSIVE = {"by", "via", "through"}
+NEGATION_WINDOW = 4
+
+
+@dataclass(frozen=True)
+class _Side:
+    """A claim or a contradiction, compiled: subject and says expansions."""
+
+    subject: tuple[Expansion, ...]
+    says: tuple[Expansion, ...]
+    correction: str = ""
+    legacy: bool = False  # a keyword-form point: no reversed or negated readings
+
+
+@dataclass(frozen=True)
+class _Point:
+    kp: KeyPoint
+    claims: tuple[_Side, ...]
+    contradictions: tuple[_Side, ...]
+    terms: frozenset[str]  # content stems of what the point says, for "mentioned"
+
+
+def _side(claim: Claim, correction: str = "") -> _Side:
+    subject = tuple(e for s in claim.subject for e in expand(s))
+    return _Side(subject, tuple(e for s in claim.says for e in expand(s)), correction)
+
+
+def _legacy(kp: KeyPoint) -> tuple[_Side, ...]:
+    """A keyword-form point (until every rubric is converted): each phrasing is a says pattern."""
+    plain = [re.sub(r"[()|?]|\.\.\.", " ", ph) for ph in kp.phrasings]
+    return (_Side((), tuple(e for ph in plain if ph.strip() for e in expand(ph)), legacy=True),)
+
+
+def _compile(rubric: Rubric) -> tuple[_Point, ...]:
+    points = []
+    for kp in rubric.key_points:
+        claims = _legacy(kp) if kp.legacy else tuple(_side(c) for c in kp.claims)
+        contras = tuple(_side(c, c.correction) for c in kp.contradictions)
+        terms = frozenset(t.stem for side in claims for e in side.says for t in e.tokens if t.text not in STOPWORDS)
+        points.append(_Point(kp, claims, contras, terms))
+    return tuple(points)
+
+
+@dataclass(frozen=True)
+class _Found:
+    clause: int
+    span: Span
+    negated: bool
+
+
+class _Reading:
+    """One answer read against one rubric: clauses, subject mentions and what each pattern finds."""
+
+    def __init__(self, parts: list[Clause], points: tuple[_Point, ...], echo: frozenset[int]) -> None:
+        self.parts = parts
+        self.echo = echo
+        subjects = {e for p in points for side in (*p.claims, *p.contradictions) for e in side.subject}
+        # (clause, start, end, expansion) for every subject mention, in reading order
+        self.mentions = sorted(
+            (
+                (ci, s.start, s.end, e)
+                for ci, c in enumerate(parts)
+                for e in subjects
+                for s in find(e, c.tokens)
+                if not self._contrasted(c, s.start)
+            ),
+            key=lambda m: (m[0], m[1], m[2]),
+        )
+
+    @staticmethod
+    def _contrasted(clause: Clause, start: int) -> bool:
+        """ "unlike X", "rather than X", "compared with X": X is not what the clause is about."""
+        before = [t.text for t in clause.tokens[max(0, start - 3) : start]]
+        return any(w in CONTRAST for w in before) or "compared" in before
+
+    def bound(self, ci: int, span: Span) -> set[Expansion] | None:
+        """The subject a statement at `span` of clause `ci` is about: the nearest mention before it in
+        the clause, else one after it in a passive ("is reduced by bagging"), else the last one in
+        the previous clauses of the paragraph ("It reduces variance"). None when there is none."""
+        before = [m for m in self.mentions if m[0] == ci and m[2] <= span.start]
+        if before:
+            end = max(m[2] for m in before)
+            start = min(m[1] for m in before if m[2] == end)
+            return {m[3] for m in before if m[2] > start}
+        clause = self.parts[ci]
+        after = [m for m in self.mentions if m[0] == ci and m[1] >= span.end]
+        if after and any(t.text in _PASSIVE for t in clause.tokens[span.end : after[0][1]]):
+            first = after[0][1]
+            return {m[3] for m in after if m[1] == first}
+        for prev in range(ci - 1, max(-1, ci - 3), -1):
+            if self.parts[prev].paragraph != clause.paragraph:
+                break
+            earlier = [m for m in self.mentions if m[0] == prev]
+            if earlier:
+                end = max(m[2] for m in earlier)
+                return {m[3] for m in earlier if m[2] == end}
+        return None
+
+    def negated(self, ci: int, span: Span) -> bool:
+        toks = self.parts[ci].tokens
+        lo = max(0, span.start - NEGATION_WINDOW)
+        for m in self.mentions:  # a negation before the subject belongs to something else
+            if m[0] == ci and lo < m[2] <= span.start:
+                lo = m[2]
+        window = [t.text for t in toks[lo : span.start]]
+        for i, w in enumerate(window):
+            following = (
+                window[i + 1] if i + 1 < len(window) else (toks[span.start].text if span.start < len(toks) else "")
+            )
+            if w in NEGATIONS and following not in _NOT_REALLY_NEGATED:
+                return True
+            if w in ("rather", "instead") or (w == "than" and i > 0 and window[i - 1] == "rather"):
+                return True
+        return False
+
+    def find(self, side: _Side, *, flip: bool = False) -> list[_Found]:
+        """Where `side` is said about its own subject (or anywhere, when it has none)."""
+        out = []
+        for ci, clause in enumerate(self.parts):
+            if ci in self.echo:
+                continue
+            for exp in side.says:
+                for span in find(exp, clause.tokens, flip=flip):
+                    if side.subject:
+                        subject = self.bound(ci, span)
+                        if subject is None or not subject & set(side.subject):
+                            continue
+                    out.append(_Found(ci, span, self.negated(ci, span)))
+        return out
+
+    def said_unbound(self, side: _Side) -> bool:
+        """The words of `side` appear, but not about its subject: worth a "couldn't confirm"."""
+        for ci, clause in enumerate(self.parts):
+            if ci in self.echo:
+                continue
+            for exp in side.says:
+                for span in find(exp, clause.tokens):
+                    subject = self.bound(ci, span)
+                    if subject is None and not self.negated(ci, span):
+                        return True
+        return False
+
+    @cached_property
+    def clause_stems(self) -> list[set[str]]:
+        return [set(c.stems) for c in self.parts]
+
+
+class ClaimGrader:
+    name = "claims"
+
+    def __init__(self) -> None:
+        self._compiled: dict[str, tuple[_Point, ...]] = {}
+
+    async def grade(self, rubric: Rubric, answer: str) -> Verdict:
+        return self.grade_sync(rubric, answer)
+
+    def grade_sync(self, rubric: Rubric, answer: str) -> Verdict:
+        points = self._compiled.get(rubric.question_id)
+        if points is None:
+            points = self._compiled[rubric.question_id] = _compile(rubric)
+        answer = answer.strip()
+        parts = clauses(answer)
+        if not parts or (len(answer) <= 80 and _DONT_KNOW.match(answer)):
+            return self._dont_know(points)
+        reading = _Reading(parts, points, _echoed(parts, rubric.prompt))
+        verdicts = [self._judge(reading, p) for p in points]
+        flags: list[str] = []
+        score = score_of(verdicts)
+        if _restates(rubric.prompt, answer):
+            flags.append("restates_question")
+            score = min(score, 0.5)
+        if any(v.status == "contradicted" for v in verdicts):
+            flags.append("contradiction")
+        return Verdict(score, verdicts, "\n".join(feedback_lines(verdicts)), flags, grader=self.name)
+
+    def _judge(self, reading: _Reading, point: _Point) -> PointVerdict:
+        kp = point.kp
+        parts = reading.parts
+
+        def verdict(status: Status, found: _Found | None = None, correction: str = "") -> PointVerdict:
+            quote = parts[found.clause].quote(found.span.start, found.span.end) if found else ""
+            return PointVerdict(kp.point, status, quote, kp.weight, correction)
+
+        for side in point.contradictions:
+            hits = [f for f in reading.find(side) if not f.negated]
+            if hits:
+                return verdict("contradicted", hits[0], side.correction)
+        confirmed: _Found | None = None
+        for side in point.claims:
+            for found in reading.find(side):
+                if found.negated and not side.legacy:
+                    return verdict("contradicted", found, f"In fact: {kp.point}")
+                confirmed = confirmed or (None if found.negated else found)
+            if side.legacy:
+                continue
+            reversed_ = [f for f in reading.find(side, flip=True) if not f.negated]
+            if reversed_:
+                return verdict("contradicted", reversed_[0], f"That is the other way round: {kp.point}")
+        if confirmed is not None:
+            return verdict("confirmed", confirmed)
+        if any(side.subject and reading.said_unbound(side) for side in point.claims) or self._terms_present(
+            reading, point
+        ):
+            return verdict("mentioned")
+        return verdict("missed")
+
+    @staticmethod
+    def _terms_present(reading: _Reading, point: _Point) -> bool:
+        """Two or more of the point's content words together in one clause (not copied from the question)."""
+        need = 2 if len(point.terms) <= 4 else 3
+        return any(
+            len(point.terms & stems) >= need for ci, stems in enumerate(reading.clause_stems) if ci not in reading.echo
+        )
+
+    def _dont_know(self, points: tuple[_Point, ...]) -> Verdict:
+        verdicts = [PointVerdict(p.kp.point, "missed", "", p.kp.weight) for p in points]
+        lines = [
+            "No problem, saying so is better than guessing in a real interview. Here is what a strong answer covers:",
+            *(f"• {p.kp.point}" for p in points),
+            "",
+            "Tip: in an interview, think aloud about what you do know; partial reasoning earns credit.",
+        ]
+        return Verdict(0.0, verdicts, "\n".join(lines), ["dont_know"], grader=self.name)
+
+
+def _echoed(parts: list[Clause], prompt: str) -> frozenset[int]:
+    """Clauses copied from the question: stating the question back confirms nothing."""
+    flat = " ".join(prompt.casefold().split())
+    out = set()
+    for i, c in enumerate(parts):
+        text = " ".join(c.original.casefold().split())
+        if len(c.tokens) >= 5 and fuzz.partial_ratio(text, flat) >= 95:
+            out.add(i)
+    return frozenset(out)
+
+
+def _restates(prompt: str, answer: str) -> bool:
+    mine = content_stems(answer)
+    if not mine:
+        return False
+    theirs = set(content_stems(prompt))
+    novel = sum(1 for s in mine if s not in theirs) / len(mine)
+    return novel < 0.3 or fuzz.token_set_ratio(answer.casefold(), prompt.casefold()) >= 90

@@ -1,0 +1,269 @@
+"""Rubric patterns: short phrases a candidate's clause must contain, in order, with a little slack.
+
+Syntax (see questions/README.md): words match by stem and by close misspelling; `(a|b c)` is a
+choice, `(a|)` makes a word optional (rarely needed: a couple of extra words are allowed between
+pattern words anyway, and function words are optional), `...` allows a wider gap; numbers match by value (`0.37~0.01` sets a
+tolerance); a pattern with operators (`sigma(z)(1 - sigma(z))`) is a formula and must appear exactly.
+A word with a direction ("reduce") also matches its synonyms ("lower", "cut"); the grader uses the
+opposite direction ("raise") and flipped formula signs to recognise reversed claims.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+
+from bot.grading.numbers import same_value
+from bot.grading.text import CONTRAST, DIRECTION, NEGATIONS, STOPWORDS, Token, normalise, tokens
+
+MAX_EXPANSIONS = 256
+GAP = 2  # content words allowed between two pattern words
+WIDE_GAP = 6  # after `...`
+SPAN_SLACK = 3  # function words allowed on top of the content-word gap
+FUZZY_MIN = 85
+_FORMULA_OPS = frozenset("=+*/^<>%")
+_TOLERANCE = re.compile(r"~\s*(\d+(?:\.\d+)?%?)")
+_SYNTAX = re.compile(r"(\(|\)|\||\.\.\.)")
+_BARRIER = NEGATIONS | CONTRAST | {"but", "however", "whereas", "while", "although"}
+
+
+class PatternError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PToken:
+    text: str
+    stem: str
+    value: float | None = None
+    tolerance: float | None = None
+    wide: bool = False  # a `...` gap may come before this token
+
+    @property
+    def direction(self) -> tuple[str, int] | None:
+        return DIRECTION.get(self.stem) if self.value is None else None
+
+
+@dataclass(frozen=True)
+class Expansion:
+    """One concrete way of saying a pattern: the tokens to find, in order."""
+
+    tokens: tuple[PToken, ...]
+    formula: bool
+
+    @property
+    def content(self) -> int:
+        return sum(1 for t in self.tokens if t.value is not None or (t.text not in STOPWORDS and t.text[:1].isalnum()))
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _parse(source: str) -> list[list[list[str | None]]]:
+    """The pattern as a sequence of choices, each a list of alternatives, each a list of text chunks
+    (None marks a `...` gap). Expanded by `expand`."""
+    parts = [p for p in _SYNTAX.split(source) if p and p.strip()]
+    pos = 0
+
+    def sequence(stop: set[str]) -> list[list[list[str | None]]]:
+        nonlocal pos
+        seq: list[list[list[str | None]]] = []
+        while pos < len(parts) and parts[pos] not in stop:
+            part = parts[pos]
+            pos += 1
+            if part == "(":
+                alternatives: list[list[str | None]] = []
+                while True:
+                    inner = sequence({"|", ")"})
+                    alternatives += [list(itertools.chain.from_iterable(a)) for a in _product(inner)]
+                    if pos >= len(parts):
+                        raise PatternError(f"unclosed '(' in {source!r}")
+                    sep = parts[pos]
+                    pos += 1
+                    if sep != "|":
+                        break
+                seq.append(alternatives)
+            elif part in (")", "|"):
+                raise PatternError(f"unexpected {part!r} in {source!r}")
+            elif part == "...":
+                seq.append([[None]])
+            else:
+                seq.append([[part]])
+        return seq
+
+    seq = sequence(set())
+    if pos != len(parts):
+        raise PatternError(f"unexpected {parts[pos]!r} in {source!r}")
+    return seq
+
+
+def _product(seq: list[list[list[str | None]]]) -> list[list[list[str | None]]]:
+    combos = list(itertools.islice(itertools.product(*seq), MAX_EXPANSIONS + 1))
+    if len(combos) > MAX_EXPANSIONS:
+        raise PatternError(f"more than {MAX_EXPANSIONS} ways to read this pattern; split it")
+    return [list(c) for c in combos]
+
+
+def _chunk_tokens(chunk: str) -> list[PToken]:
+    out: list[PToken] = []
+    pieces = _TOLERANCE.split(chunk)
+    for i in range(0, len(pieces), 2):
+        toks = tokens(normalise(pieces[i]))
+        out += [PToken(t.text, t.stem, t.value) for t in toks]
+        if i + 1 < len(pieces):
+            raw = pieces[i + 1]
+            tol = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+            if not out or out[-1].value is None:
+                raise PatternError(f"a tolerance must follow a number in {chunk!r}")
+            last = out[-1]
+            out[-1] = PToken(last.text, last.stem, last.value, tol)
+    return out
+
+
+@lru_cache(maxsize=16384)
+def expand(source: str) -> tuple[Expansion, ...]:
+    """Every concrete token sequence a pattern stands for, with function words dropped (they are
+    optional when matching) except negations, either half of a hyphenated compound, and formulas."""
+    out: list[Expansion] = []
+    for combo in _product(_parse(source)):
+        raw: list[PToken] = []
+        wide = False
+        for chunk in itertools.chain.from_iterable(combo):
+            if chunk is None:
+                wide = True
+                continue
+            for tok in _chunk_tokens(chunk):
+                raw.append(PToken(tok.text, tok.stem, tok.value, tok.tolerance, wide) if wide else tok)
+                wide = False
+        formula = any(t.text in _FORMULA_OPS for t in raw) or any(
+            t.text == "-" and (raw[i - 1].value is not None or raw[i + 1].value is not None)
+            for i, t in enumerate(raw)
+            if 0 < i < len(raw) - 1
+        )
+        kept = raw if formula else _meaningful(raw)
+        if kept:
+            out.append(Expansion(tuple(kept), formula))
+    if not out:
+        raise PatternError(f"pattern {source!r} has no words")
+    return tuple(dict.fromkeys(out))
+
+
+def _meaningful(raw: list[PToken]) -> list[PToken]:
+    kept: list[PToken] = []
+    wide = False  # a `...` before a dropped word moves to the next kept one
+    for i, t in enumerate(raw):
+        hyphened = (i + 1 < len(raw) and raw[i + 1].text == "-") or (i > 0 and raw[i - 1].text == "-")
+        if t.text == "-" or (t.text in STOPWORDS and t.text not in NEGATIONS and not hyphened):
+            wide = wide or t.wide
+            continue
+        kept.append(PToken(t.text, t.stem, t.value, t.tolerance, t.wide or wide))
+        wide = False
+    return kept
+
+
+# ---------------------------------------------------------------------------- matching
+
+
+def _typo(word: str, token: str) -> bool:
+    """A misspelling, not another word: same first letter, close spelling, no digits."""
+    if len(word) < 5 or len(token) < 4 or word[0] != token[:1] or not word.isalpha() or not token.isalpha():
+        return False
+    return fuzz.ratio(word, token, score_cutoff=FUZZY_MIN) > 0
+
+
+def token_matches(p: PToken, t: Token, flip: bool = False) -> bool:
+    if p.value is not None:
+        return t.value is not None and same_value(p.value, t.value, p.tolerance)
+    if t.value is not None:
+        return False
+    d = p.direction
+    if d is not None:
+        got = DIRECTION.get(t.stem)
+        if got is not None and got[0] == d[0]:
+            return got[1] == (1 - d[1] if flip else d[1])
+        return False if flip else p.stem == t.stem
+    return p.stem == t.stem or _typo(p.text, t.text)
+
+
+def find(exp: Expansion, toks: tuple[Token, ...], *, flip: bool = False) -> list[Span]:
+    """Every place the expansion occurs in a clause's tokens. `flip` looks for the reversed claim:
+    the opposite direction, or a formula with one sign flipped."""
+    if exp.formula:
+        return _find_formula(exp, toks, flip)
+    if flip and not any(t.direction for t in exp.tokens):
+        return []
+    spans = _find_ordered(exp.tokens, toks, flip)
+    # "reduces variance" is also said as "variance is reduced" / "variance goes down".
+    first = exp.tokens[0]
+    if len(exp.tokens) >= 2 and first.direction is not None:
+        moved = (*exp.tokens[1:], PToken(first.text, first.stem))
+        spans += [s for s in _find_ordered(moved, toks, flip) if s not in spans]
+    return spans
+
+
+def _find_ordered(pattern: tuple[PToken, ...], toks: tuple[Token, ...], flip: bool) -> list[Span]:
+    out = []
+    for i, t in enumerate(toks):
+        if not token_matches(pattern[0], t, flip):
+            continue
+        pos, ok = i, True
+        for p in pattern[1:]:
+            nxt = _next_match(p, toks, pos + 1, flip)
+            if nxt is None:
+                ok = False
+                break
+            pos = nxt
+        if ok:
+            out.append(Span(i, pos + 1))
+    return out
+
+
+def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool) -> int | None:
+    allowed = WIDE_GAP if p.wide else GAP
+    content = 0
+    for j in range(start, min(len(toks), start + allowed + SPAN_SLACK + 1)):
+        t = toks[j]
+        if token_matches(p, t, flip):
+            return j
+        if t.text in _BARRIER or (t.stem in DIRECTION and p.direction is None):
+            return None
+        if t.text != "-" and t.text not in STOPWORDS:
+            content += 1
+            if content > allowed:
+                return None
+    return None
+
+
+def _find_formula(exp: Expansion, toks: tuple[Token, ...], flip: bool) -> list[Span]:
+    pattern = exp.tokens
+    variants: list[tuple[PToken, ...]] = [pattern]
+    if flip:
+        swap = {"+": "-", "-": "+", "*": "/", "/": "*"}
+        variants = [
+            (*pattern[:i], PToken(swap[p.text], swap[p.text]), *pattern[i + 1 :])
+            for i, p in enumerate(pattern)
+            if p.text in swap
+        ]
+    out = []
+    n = len(pattern)
+    for variant in variants:
+        for i in range(len(toks) - n + 1):
+            if all(_formula_token(p, toks[i + k]) for k, p in enumerate(variant)):
+                out.append(Span(i, i + n))
+    return out
+
+
+def _formula_token(p: PToken, t: Token) -> bool:
+    if p.value is not None or not p.text[:1].isalnum():
+        return token_matches(p, t) if p.value is not None else p.text == t.text
+    return p.stem == t.stem
