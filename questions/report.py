@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from questions.loader import Bank, BankInvalid, load_bank
+from questions.schema import QuizQuestion
 from questions.sections import SECTIONS
 
 # Floors from the bank issues; `questions stats` marks any section below its floor.
@@ -34,6 +37,56 @@ TECHNICAL_FLOORS: dict[str, int] = {
 OTHER_FLOORS: dict[str, int] = {"behavioral": 60, "design": 30, "quiz": 200}
 
 
+@dataclass(frozen=True)
+class QuizAnswerStats:
+    """How guessable the quiz bank is from the options' form alone.
+
+    `longest` counts items whose correct option is strictly longer than every other option (a
+    test-taker's "pick the longest" cue); `positions[i]` counts correct answers at index i (A, B, ...),
+    and `four_option_positions` the same among items with exactly four options."""
+
+    items: int
+    longest: int
+    positions: tuple[int, ...]
+    four_option_items: int
+    four_option_positions: tuple[int, ...]
+
+    @property
+    def longest_share(self) -> float:
+        return self.longest / self.items if self.items else 0.0
+
+    def position_shares(self, *, four_options: bool = False) -> dict[str, float]:
+        counts, total = (
+            (self.four_option_positions, self.four_option_items) if four_options else (self.positions, self.items)
+        )
+        return {chr(65 + i): (c / total if total else 0.0) for i, c in enumerate(counts)}
+
+    def line(self) -> str:
+        if not self.items:
+            return "quiz answers: no quiz items"
+        spread = " ".join(f"{k} {v:.0%}" for k, v in self.position_shares().items())
+        return (
+            f"quiz answers: correct option strictly longest in {self.longest}/{self.items} "
+            f"({self.longest_share:.0%}); positions {spread}"
+        )
+
+
+def quiz_answer_stats(quiz: Iterable[QuizQuestion]) -> QuizAnswerStats:
+    items = list(quiz)
+    width = max((len(q.options) for q in items), default=0)
+    positions = [0] * width
+    four = [0] * 4
+    longest = 0
+    for q in items:
+        right = len(q.options[q.answer])
+        if all(right > len(o) for i, o in enumerate(q.options) if i != q.answer):
+            longest += 1
+        positions[q.answer] += 1
+        if len(q.options) == 4:
+            four[q.answer] += 1
+    return QuizAnswerStats(len(items), longest, tuple(positions), sum(four), tuple(four))
+
+
 def validate(paths: list[Path]) -> tuple[int, str]:
     """Exit code and text for `questions validate`."""
     try:
@@ -42,7 +95,10 @@ def validate(paths: list[Path]) -> tuple[int, str]:
         return 1, str(exc)
     except FileNotFoundError as exc:
         return 2, str(exc)
-    return 0, f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}"
+    text = f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}"
+    if bank.quiz:
+        text += "\n" + quiz_answer_stats(bank.quiz.values()).line()
+    return 0, text
 
 
 def stats_table(bank: Bank) -> str:
@@ -73,6 +129,7 @@ def stats_table(bank: Bank) -> str:
         mark = "" if len(store) >= OTHER_FLOORS[kind] else "  BELOW FLOOR"
         lines.append(f"{kind:<53} {'':>17} {len(store):>6} {OTHER_FLOORS[kind]:>6}{mark}")
     lines.append(f"{'coaching cards':<53} {'':>17} {len(bank.cards):>6}")
+    lines.append(quiz_answer_stats(bank.quiz.values()).line() + "   (target: longest <= 30%, each position ~25%)")
     return "\n".join(lines)
 
 

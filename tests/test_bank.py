@@ -12,7 +12,8 @@ from bot.app import load_questions
 from bot.cli import main
 from bot.config import load_settings
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid, load_bank, load_bank_cached
-from questions.report import OTHER_FLOORS, TECHNICAL_FLOORS, stats_table
+from questions.report import OTHER_FLOORS, TECHNICAL_FLOORS, quiz_answer_stats, stats_table
+from questions.schema import QuizQuestion
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,41 @@ def test_quiz_questions_fit_a_native_telegram_quiz_poll(shipped: Bank) -> None:
     assert len(sections) >= 15  # spread over the technical sections
 
 
+def test_quiz_answers_cannot_be_guessed_from_the_options_form(shipped: Bank) -> None:
+    """Picking the longest option, or always the same letter, must do no better than chance."""
+    stats = quiz_answer_stats(shipped.quiz.values())
+    assert stats.longest_share <= 0.30, stats.line()
+    shares = stats.position_shares(four_options=True)
+    assert stats.four_option_items >= 100 and len(shares) == 4, stats
+    assert all(0.15 <= s <= 0.35 for s in shares.values()), shares
+
+
+def test_quiz_answer_stats_count_only_a_strictly_longest_key() -> None:
+    def item(qid: str, options: list[str], answer: int) -> QuizQuestion:
+        return QuizQuestion(
+            id=qid,
+            section="7.1",
+            topic="t",
+            difficulty="easy",
+            question="q?",
+            options=options,
+            answer=answer,
+            explanation="e",
+        )
+
+    stats = quiz_answer_stats(
+        [
+            item("q-longest", ["a", "bb", "the longest one"], 2),
+            item("q-tied", ["abc", "xyz", "a"], 0),
+            item("q-short", ["a", "bbbb", "cc", "d"], 3),
+        ]
+    )
+    assert (stats.items, stats.longest, stats.positions) == (3, 1, (1, 0, 1, 1))
+    assert stats.four_option_items == 1 and stats.position_shares(four_options=True)["D"] == 1.0
+    assert "strictly longest in 1/3 (33%)" in stats.line() and "A 33% B 0% C 33% D 33%" in stats.line()
+    assert quiz_answer_stats([]).longest_share == 0.0
+
+
 def test_reference_answers_satisfy_their_own_rubrics(shipped: Bank) -> None:
     """A reference answer that misses its own key points means candidates saying the same are missed too."""
     from bot.grading.selfgrade import self_grades
@@ -98,6 +134,7 @@ def test_one_file_per_technical_section() -> None:
 def test_stats_show_every_floor_met(shipped: Bank) -> None:
     table = stats_table(shipped)
     assert "BELOW FLOOR" not in table and "target 40/45/15" in table
+    assert "quiz answers: correct option strictly longest in" in table
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -214,6 +251,7 @@ def test_validate_command_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "broken.yaml: id Bad_Id: difficulty" in capsys.readouterr().err
     assert main(["questions", "validate", str(tmp_path / "missing")]) == 2
     assert main(["questions", "validate"]) == 0
+    assert "quiz answers: correct option strictly longest in" in capsys.readouterr().out
 
 
 def test_readme_examples_validate(tmp_path: Path) -> None:
