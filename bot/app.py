@@ -17,12 +17,13 @@ from adapters.discord.adapter import DiscordAdapter, DiscordSettings
 from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
+from bot.configured import load_questions, make_grader
 from bot.delivery import Limits, Planner, RateLimiter, Sender, Transport
 from bot.dispatcher import Dispatcher
 from bot.engine import Engine
 from bot.events import Reply
 from bot.grading.verdict import Grader
-from questions.loader import SHIPPED_DIR, Bank, load_bank_cached
+from questions.loader import Bank
 from storage.database import check_connection, make_engine, upgrade
 from storage.leader import Leadership
 from storage.uow import SqlUnitOfWork, unit_of_work_factory
@@ -57,18 +58,6 @@ def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
     root.setLevel(settings.log_level)
     for noisy in ("httpx", "aiosqlite", "sqlalchemy.engine", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-
-
-def load_questions(settings: Settings) -> Bank:
-    return load_bank_cached([SHIPPED_DIR, *settings.extra_bank_dirs], settings.data_dir / "cache")
-
-
-def make_grader(settings: Settings) -> Grader | None:
-    if not settings.llm_base_url or not settings.llm_model:
-        return None
-    from bot.grading.llm import LlmGrader
-
-    return LlmGrader(settings.llm_base_url, settings.llm_model, settings.llm_api_key, timeout=settings.llm_timeout)
 
 
 @dataclass

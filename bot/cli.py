@@ -7,9 +7,13 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid
+
+if TYPE_CHECKING:
+    from bot.grading.verdict import Rubric
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,7 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--days", type=int, default=14)
 
     grade = sub.add_parser("grade", help="grade an answer read from standard input; prints JSON")
-    grade.add_argument("question_id")
+    grade.add_argument("question_id", nargs="?")
+    grade.add_argument(
+        "--jsonl", action="store_true", help='grade {"id", "answer"} lines from stdin, one verdict per line'
+    )
+    grade.add_argument("--eval", type=Path, metavar="FILE", help="measure the configured grader on a labelled file")
     grade.add_argument("--stage", type=int, default=0, help="design scenarios: stage index 0-3")
     grade.add_argument("--follow-up", type=int, default=None, help="grade the answer to this follow-up (0-based)")
     return parser
@@ -51,6 +59,13 @@ def main(argv: list[str] | None = None) -> int:
             return _questions(args)
         settings = load_settings()
         if args.command == "grade":
+            if args.eval:
+                return asyncio.run(_grade_eval(settings, args.eval))
+            if args.jsonl:
+                return asyncio.run(_grade_jsonl(settings))
+            if not args.question_id:
+                print("error: give a question id, or --jsonl, or --eval FILE", file=sys.stderr)
+                return 2
             return asyncio.run(_grade(settings, args.question_id, args.stage, args.follow_up))
         if args.command == "db":
             return asyncio.run(_db_upgrade(settings))
@@ -184,48 +199,108 @@ async def _run(settings: Settings) -> int:
     return 0
 
 
-async def _grade(settings: Settings, question_id: str, stage: int, follow_up: int | None) -> int:
-    from bot.app import load_questions, make_grader
-    from bot.grading.behavioral import analyse
-    from bot.grading.claims import ClaimGrader
+def _rubric(bank: Bank, question_id: str, stage: int, follow_up: int | None) -> Rubric | str:
+    """The rubric an answer is graded against, or what is wrong with the request."""
     from bot.rubrics import follow_up_rubric, follow_ups_of, rubric_for
     from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
 
-    bank = load_questions(settings)
     item = bank.get(question_id)
     if not isinstance(item, TechnicalQuestion | BehavioralQuestion | DesignScenario):
-        print(f"error: no gradable question with id {question_id!r}", file=sys.stderr)
-        return 2
+        return f"no gradable question with id {question_id!r}"
     if isinstance(item, DesignScenario) and not 0 <= stage < len(item.stages):
-        print(f"error: --stage must be 0-{len(item.stages) - 1}", file=sys.stderr)
+        return f"stage must be 0-{len(item.stages) - 1}"
+    if follow_up is None:
+        return rubric_for(item, stage)
+    if not 0 <= follow_up < len(follow_ups_of(item, stage)):
+        return f"follow-up must be 0-{len(follow_ups_of(item, stage)) - 1}"
+    return follow_up_rubric(item, follow_up, stage) or "that follow-up has no rubric yet"
+
+
+async def _grade(settings: Settings, question_id: str, stage: int, follow_up: int | None) -> int:
+    from bot.configured import load_questions, make_grader
+    from bot.grading.behavioral import analyse
+
+    bank = load_questions(settings)
+    rubric = _rubric(bank, question_id, stage, follow_up)
+    if isinstance(rubric, str):
+        print(f"error: {rubric}", file=sys.stderr)
         return 2
-    rubric = rubric_for(item, stage)
-    if follow_up is not None:
-        if not 0 <= follow_up < len(follow_ups_of(item, stage)):
-            print(f"error: --follow-up must be 0-{len(follow_ups_of(item, stage)) - 1}", file=sys.stderr)
-            return 2
-        found = follow_up_rubric(item, follow_up, stage)
-        if found is None:
-            print("error: that follow-up has no rubric yet", file=sys.stderr)
-            return 2
-        rubric = found
     answer = sys.stdin.read()
-    grader = make_grader(settings) or ClaimGrader()
-    verdict = await grader.grade(rubric, answer)
+    verdict = await make_grader(settings).grade(rubric, answer)
     out = verdict.to_json()
     out["question_id"] = question_id
-    if isinstance(item, BehavioralQuestion) and follow_up is None:
+    if rubric.kind == "behavioral":
         report = analyse(answer)
         out["behavioral"] = {
             "star": report.present,
             "i_count": report.i_count,
             "we_count": report.we_count,
             "measurable_result": report.measurable,
+            "reflects": report.reflects,
+            "red_flags": report.red_flags,
             "words": report.words,
             "score": report.score,
             "notes": report.notes,
         }
     print(json.dumps(out, indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _grade_jsonl(settings: Settings) -> int:
+    """One verdict per input line; a bad line gets an error object and the rest carry on."""
+    from bot.configured import load_questions, make_grader
+
+    bank = load_questions(settings)
+    grader = make_grader(settings)
+    failed = 0
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            qid, answer = str(item["id"]), str(item["answer"])
+            follow_up = item.get("follow_up")
+            rubric = _rubric(bank, qid, int(item.get("stage", 0)), None if follow_up is None else int(follow_up))
+        except (ValueError, KeyError, TypeError) as exc:
+            rubric, qid, answer = f"line {n}: {type(exc).__name__}: {exc}", "", ""
+        if isinstance(rubric, str):
+            failed += 1
+            print(json.dumps({"id": qid or None, "error": rubric}, ensure_ascii=False), flush=True)
+            continue
+        verdict = await grader.grade(rubric, answer)
+        print(json.dumps({"id": qid, **verdict.to_json()}, ensure_ascii=False), flush=True)
+    return 1 if failed else 0
+
+
+async def _grade_eval(settings: Settings, path: Path) -> int:
+    """The figures of bench.grading for whatever grader is configured, on the operator's own file."""
+    import yaml
+
+    from bot.configured import load_questions, make_grader
+    from bot.grading.evaluation import evaluate
+    from bot.grading.verdict import Verdict
+    from bot.rubrics import rubric_for
+    from questions.schema import TechnicalQuestion
+
+    bank = load_questions(settings)
+    grader = make_grader(settings)
+    try:
+        data = yaml.safe_load(await asyncio.to_thread(path.read_text))
+        answers = [a for a in data["answers"] if isinstance(bank.get(a["question_id"]), TechnicalQuestion)]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        print(f"error: cannot read labelled answers from {path}: {exc}", file=sys.stderr)
+        return 2
+    skipped = len(data["answers"]) - len(answers)
+
+    async def grade(qid: str, answer: str) -> Verdict:
+        return await grader.grade(rubric_for(bank.technical[qid]), answer)
+
+    prompts = {q.id: q.prompt for q in bank.technical.values()}
+    figures, _ = await evaluate(answers, grade, prompts, data.get("points", []))
+    print(f"grader: {getattr(grader, 'name', type(grader).__name__)}; {path}")
+    print("\n".join(figures.lines()))
+    if skipped:
+        print(f"  ({skipped} answers skipped: their question ids are not technical questions in this bank)")
     return 0
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from questions.sections import BEHAVIORAL_GROUPS, SECTIONS
 
@@ -43,8 +52,8 @@ class Identified(Strict):
 
 
 def _check_pattern(value: str, *, content: int) -> str:
-    """A rubric pattern must parse and, for what a claim says, name at least two things: a single
-    word ("variance") matches answers that say the opposite as readily as those that say the point."""
+    """A rubric pattern must parse and name enough to be a claim: a single word ("variance") matches
+    answers that say the opposite as readily as those that say the point."""
     from bot.grading.patterns import PatternError, expand
 
     try:
@@ -57,23 +66,31 @@ def _check_pattern(value: str, *, content: int) -> str:
     return value
 
 
-SaysPattern = Annotated[
+Pattern = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=3, max_length=200),
-    AfterValidator(lambda v: _check_pattern(v, content=2)),
-]
-SubjectPattern = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(lambda v: _check_pattern(v, content=1)),
 ]
 
 
 class Claim(Strict):
-    """What a clause of the answer must state: `says`, about `subject` when roles matter."""
+    """What a clause of the answer must state: `says`, about `subject` when roles matter. Without a
+    subject each `says` pattern needs two content words (a number counts as two); with one, the
+    subject is the second."""
 
-    subject: list[SubjectPattern] = Field(default_factory=list)
-    says: list[SaysPattern] = Field(min_length=1)
+    subject: list[Pattern] = Field(default_factory=list)
+    says: list[Pattern] = Field(min_length=1)
+
+    @field_validator("says")
+    @classmethod
+    def _says_enough(cls, says: list[str], info: ValidationInfo) -> list[str]:
+        if not info.data.get("subject"):
+            for i, pattern in enumerate(says):
+                try:
+                    _check_pattern(pattern, content=2)
+                except ValueError as exc:
+                    raise ValueError(f"says.{i}: {exc} (or give the claim a subject)") from None
+        return says
 
 
 class Contradiction(Claim):
@@ -114,6 +131,29 @@ class FollowUp(Strict):
     reference: Text
 
 
+def _check_bare_numbers(points: list[KeyPoint], prompt: str, where: str) -> None:
+    """A pattern that is only a number the question itself states would match the candidate
+    repeating the question ("the test catches 99% of cases") as a claim."""
+    from bot.grading.patterns import expand
+    from bot.grading.text import normalise, tokens
+
+    given = [t.value for t in tokens(normalise(prompt)) if t.value is not None]
+    for i, kp in enumerate(points):
+        sides = [("claims", n, c) for n, c in enumerate(kp.claims)]
+        sides += [("contradictions", n, c) for n, c in enumerate(kp.contradictions)]
+        for field, n, claim in sides:
+            if claim.subject:
+                continue
+            for k, pattern in enumerate(claim.says):
+                for e in expand(pattern):
+                    words = [t for t in e.tokens if t.value is None and t.text[:1].isalnum()]
+                    if not e.formula and not words and any(abs(v - g) < 1e-9 for v in e.numbers for g in given):
+                        raise ValueError(
+                            f"{where}{i}.{field}.{n}.says.{k}: {pattern!r} can be read as just a number the question "
+                            "states; add the words that make it a claim"
+                        )
+
+
 def _check_targets(follow_ups: list[FollowUp | str], key_points: list[KeyPoint], where: str) -> None:
     for i, f in enumerate(follow_ups):
         if isinstance(f, str):
@@ -149,6 +189,10 @@ class _Asked(Identified):
     @model_validator(mode="after")
     def _follow_ups_target_key_points(self) -> _Asked:
         _check_targets(self.follow_ups, self.key_points, "follow_ups")
+        _check_bare_numbers(self.key_points, self.prompt, "key_points.")
+        for i, f in enumerate(self.follow_ups):
+            if not isinstance(f, str):
+                _check_bare_numbers(f.key_points, f"{self.prompt}\n{f.ask}", f"follow_ups.{i}.key_points.")
         return self
 
 

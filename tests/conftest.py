@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tests.harness import Harness
 
 FIXTURE_BANK = Path(__file__).parent / "fixtures" / "bank"
+GRADING_BANK = Path(__file__).parent / "fixtures" / "grading"  # extra questions for the grader's own tests
 # Platform tests check flows, not pacing (the limiter has its own tests): the real limiter, opened wide.
 FLOW_LIMITS = Limits(per_second=500, per_chat_interval=0.01, per_group_minute=1000)
 ROOT = Path(__file__).resolve().parent.parent

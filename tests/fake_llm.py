@@ -15,7 +15,8 @@ from tests.loopback import serve_on_loopback
 
 class FakeLlm:
     def __init__(self) -> None:
-        self.mode = "good"  # good | malformed | error500 | slow | missing_points | then_good
+        # good | fabricated | contradicts | malformed | error500 | slow | missing_points | then_good
+        self.mode = "good"
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.url = ""
@@ -32,21 +33,26 @@ class FakeLlm:
         if mode == "slow":
             await asyncio.sleep(2)
         user = body["messages"][1]["content"]
-        count = user.split("Key points:\n")[1].split("\n\nReference answer")[0].count("\n") + 1
+        count = user.split("Key points:\n")[1].split("\n\nCandidate answer")[0].count("\n") + 1
         if mode == "malformed":
             content = "Sure! Here is my grade: {score: great"
         else:
-            points = [{"index": i, "status": "covered", "evidence": "high variance"} for i in range(1, count + 1)]
+            points = [{"index": i, "verdict": "states", "quote": "high variance"} for i in range(1, count + 1)]
+            if mode == "fabricated":  # a quote the candidate never wrote
+                points = [
+                    {"index": i, "verdict": "states", "quote": "gradient clipping fixes it"}
+                    for i in range(1, count + 1)
+                ]
+            if mode == "contradicts":
+                points[0] = {
+                    "index": 1,
+                    "verdict": "contradicts",
+                    "quote": "high variance",
+                    "correction": "It is bias.",
+                }
             if mode == "missing_points":
                 points = points[:1]
-            content = json.dumps(
-                {
-                    "score": 3.5,
-                    "key_points": points,
-                    "feedback": "Clear and correct.",
-                    "follow_up": "What about leakage?",
-                }
-            )
+            content = json.dumps({"points": points})
         return web.json_response({"choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]})
 
 

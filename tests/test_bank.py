@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import load_questions
 from bot.cli import main
 from bot.config import load_settings
+from bot.configured import load_questions
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid, load_bank, load_bank_cached
 from questions.report import OTHER_FLOORS, TECHNICAL_FLOORS, quiz_answer_stats, stats_table
 from questions.schema import QuizQuestion
@@ -189,7 +189,7 @@ def test_broken_bank_errors_name_file_id_and_field(tmp_path: Path) -> None:
         load_bank([tmp_path])
     text = str(info.value)
     expected = [
-        ("ok-question", "key_points.1.claims.0.says.0"),
+        ("ok-question", "key_points.1.claims.0.says"),
         ("Bad_Id", "id"),
         ("Bad_Id", "section"),
         ("Bad_Id", "difficulty"),

@@ -1,4 +1,8 @@
-"""The offline rubric grader, the behavioral analyser and the `grade` command."""
+"""The offline claim grader, the behavioral analyser and the `grade` command.
+
+The examples are the failures seen with the old keyword grader: each must now be read as the
+claim it makes, not the words it uses.
+"""
 
 from __future__ import annotations
 
@@ -6,102 +10,226 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from bot.grading.behavioral import analyse
-from bot.grading.rubric import RubricGrader
-from bot.grading.verdict import Rubric
+from bot.grading.claims import ClaimGrader
+from bot.grading.verdict import Rubric, Verdict
 from bot.rubrics import rubric_for
-from questions.loader import Bank
+from questions.loader import Bank, load_bank
 from questions.schema import KeyPoint
-from tests.conftest import FIXTURE_BANK, ROOT
+from tests.conftest import FIXTURE_BANK, GRADING_BANK, ROOT
 
 STRONG = (
-    "Overfitting: the gap means high variance, because the model memorizes the training data instead of "
-    "generalizing. I would add regularization such as dropout or weight decay, use a simpler model to reduce "
-    "complexity, and get more training data or use data augmentation."
+    "The gap means high variance: the model is overfitting the training data instead of generalizing. "
+    "I would add regularization such as dropout or weight decay, use a simpler model, and get more training data "
+    "or use data augmentation."
 )
-PARTIAL = "It is probably overfitting, which happens when the model memorizes the training data."
-WRONG = "The model is underfitting, so I would train a much larger network for longer."
+
+
+@pytest.fixture(scope="module")
+def bank() -> Bank:
+    return load_bank([FIXTURE_BANK, GRADING_BANK])
 
 
 @pytest.fixture
-def grader() -> RubricGrader:
-    return RubricGrader()
+def grader() -> ClaimGrader:
+    return ClaimGrader()
 
 
-def grade(grader: RubricGrader, bank: Bank, qid: str, answer: str) -> tuple[float, list[str], list[str]]:
-    verdict = grader.grade_sync(rubric_for(bank.technical[qid]), answer)
-    return verdict.score, [p.status for p in verdict.points], verdict.flags
+def grade(grader: ClaimGrader, bank: Bank, qid: str, answer: str) -> Verdict:
+    return grader.grade_sync(rubric_for(bank.technical[qid]), answer)
 
 
-def test_strong_beats_partial_beats_wrong(grader: RubricGrader, bank: Bank) -> None:
-    strong, _, _ = grade(grader, bank, "fx-bias-variance", STRONG)
-    partial, _, _ = grade(grader, bank, "fx-bias-variance", PARTIAL)
-    wrong, _, _ = grade(grader, bank, "fx-bias-variance", WRONG)
-    assert strong >= 3.5 and strong > partial > wrong
+def statuses(verdict: Verdict) -> list[str]:
+    return [p.status for p in verdict.points]
 
 
-def test_keyword_list_does_not_reach_full_marks(grader: RubricGrader, bank: Bank) -> None:
-    score, statuses, flags = grade(
-        grader, bank, "fx-bias-variance", "overfitting, high variance, regularization, dropout, more data, augmentation"
+# ---------------------------------------------------------------- the issue's examples
+
+
+def test_a_dropped_sign_and_a_wrong_maximum_are_contradictions(grader: ClaimGrader, bank: Bank) -> None:
+    wrong = grade(
+        grader, bank, "fx-sigmoid-derivative", "The derivative is sigma(z)(1 + sigma(z)), largest for large z."
     )
-    assert "covered" in statuses
-    assert score <= 2.0 and "list_without_explanation" in flags
+    right = grade(grader, bank, "fx-sigmoid-derivative", "σ'(z) = σ(z)(1 − σ(z)); it peaks at z = 0, where it is 1/4.")
+    assert statuses(wrong) == ["contradicted", "contradicted"] and wrong.score == 0
+    assert statuses(right) == ["confirmed", "confirmed"] and right.score == 4.0
+    assert "minus" in wrong.points[0].correction and "1 + sigma(z)" in wrong.points[0].evidence
 
 
-def test_pasted_question_scores_near_zero(grader: RubricGrader, bank: Bank) -> None:
-    q = bank.technical["fx-bias-variance"]
-    score, _, flags = grade(grader, bank, "fx-bias-variance", q.prompt)
-    assert score <= 0.5 and "restates_question" in flags
+def test_swapped_roles_do_not_earn_the_points(grader: ClaimGrader, bank: Bank) -> None:
+    swapped = grade(grader, bank, "fx-rf-vs-gbm", "Random forests reduce bias and gradient boosting reduces variance.")
+    right = grade(grader, bank, "fx-rf-vs-gbm", "Random forests reduce variance, while boosting reduces bias.")
+    assert statuses(swapped) == ["contradicted", "contradicted"] and swapped.score == 0
+    assert statuses(right) == ["confirmed", "confirmed"]
+
+
+def test_word_order_decides_who_does_what(grader: ClaimGrader, bank: Bank) -> None:
+    swapped = grade(
+        grader, bank, "fx-cross-attention", "Queries come from the encoder, keys and values from the decoder."
+    )
+    right = grade(grader, bank, "fx-cross-attention", "Q from the decoder; K and V from the encoder output.")
+    assert statuses(swapped) == ["contradicted", "contradicted"]
+    assert statuses(right) == ["confirmed", "confirmed"] and right.score == 4.0
+
+
+def test_reversal_words_are_read(grader: ClaimGrader, bank: Bank) -> None:
+    minimised = grade(grader, bank, "fx-kmeans-shapes", "Pick the k whose silhouette score is minimised.")
+    ring = grade(grader, bank, "fx-kmeans-shapes", "K-means copes well with elongated or ring-shaped clusters.")
+    assert minimised.points[1].status == "contradicted" and "higher is better" in minimised.points[1].correction
+    assert ring.points[0].status == "contradicted"
+    rather = grade(grader, bank, "fx-rf-vs-gbm", "Bagging helps by averaging trees, rather than reducing variance.")
+    assert rather.points[0].status == "contradicted"
+
+
+def test_swapping_which_detector_localises_better_is_caught(grader: ClaimGrader, bank: Bank) -> None:
+    swapped = grade(grader, bank, "fx-map-detectors", "Detector P localises more precisely; Q finds more objects.")
+    right = grade(
+        grader, bank, "fx-map-detectors", "Q has tighter boxes since it wins at strict IoU. P finds more objects."
+    )
+    assert swapped.points[0].status == "contradicted" and swapped.score <= 1.0
+    assert statuses(right) == ["confirmed", "confirmed"]
+
+
+def test_numbers_are_compared_as_values(grader: ClaimGrader, bank: Bank) -> None:
+    wrong = grade(grader, bank, "fx-bootstrap-left-out", "About 63% of rows are left out of each bootstrap sample.")
+    right = grade(grader, bank, "fx-bootstrap-left-out", "Roughly 1/e, about 37 percent, is left out: (1 - 1/n)^n.")
+    complement = grade(grader, bank, "fx-bootstrap-left-out", "The share left out is 1 - 1/e, by the same limit.")
+    assert wrong.points[0].status == "contradicted" and "36.8%" in wrong.points[0].correction
+    assert right.points[0].status == "confirmed"
+    assert complement.points[0].status == "contradicted"  # 1 - 1/e is 0.632, not the 1/e inside it
+    repeated = grade(grader, bank, "fx-bayes-test", "The test catches 99% of cases, so the posterior is about 17%.")
+    assert repeated.points[1].status == "confirmed"  # the 99% the question states is not read as a claim
+
+
+def test_a_contradicted_weighty_point_keeps_the_score_below_three(grader: ClaimGrader, bank: Bank) -> None:
+    verdict = grade(
+        grader,
+        bank,
+        "fx-rf-vs-gbm",
+        "Boosting fits each tree to the residuals, which reduces bias. Random forests also mostly reduce bias.",
+    )
+    assert "contradicted" in statuses(verdict) and verdict.score < 3
+    assert "contradiction" in verdict.flags and "✗" in verdict.feedback
+
+
+def test_every_tick_is_backed_by_a_quote(grader: ClaimGrader, bank: Bank) -> None:
+    verdict = grade(grader, bank, "fx-bias-variance", STRONG)
+    assert verdict.score == 4.0
+    for p in verdict.points:
+        assert p.status == "confirmed" and p.evidence.strip("…")[:25] in STRONG
+        assert f"“{p.evidence}”" in verdict.feedback
+
+
+def test_terms_without_the_claim_are_only_mentioned(grader: ClaimGrader, bank: Bank) -> None:
+    verdict = grade(grader, bank, "fx-rf-vs-gbm", "Both are about bias and variance; it depends which one you reduce.")
+    assert "confirmed" not in statuses(verdict) and verdict.score <= 1.0
+    mentioned = grade(grader, bank, "fx-rf-vs-gbm", "It mostly reduces variance, I think.")
+    assert mentioned.points[0].status == "mentioned" and "couldn't confirm" in mentioned.feedback
+
+
+# ---------------------------------------------------------------- concise experts, pasted questions
+
+
+def test_a_terse_expert_answer_is_not_capped(grader: ClaimGrader, bank: Bank) -> None:
+    terse = grade(
+        grader, bank, "fx-softmax-stable", "exp overflows for big logits -> subtract the max first (shift-invariant)."
+    )
+    assert terse.score == 4.0 and not terse.flags
+
+
+def test_code_and_formulas_count_as_explanations(grader: ClaimGrader, bank: Bank) -> None:
+    code = grade(
+        grader,
+        bank,
+        "fx-softmax-stable",
+        "```python\nz = x - max(x)  # exp(1000) overflows to inf\nreturn exp(z) / exp(z).sum()\n```",
+    )
+    assert code.points[1].status == "confirmed"
+    formula = grade(grader, bank, "fx-bayes-test", "Bayes: 99 / (99 + 495) ≈ 0.167, i.e. about 17%.")
+    assert formula.score == 4.0
+
+
+def test_reusing_the_prompts_terms_is_fine_but_pasting_it_is_not(grader: ClaimGrader, bank: Bank) -> None:
+    q = bank.technical["fx-cross-attention"]
+    reuse = grade(
+        grader, bank, "fx-cross-attention", "Queries come from the decoder, keys and values from the encoder."
+    )
+    assert reuse.score == 4.0 and "restates_question" not in reuse.flags
+    pasted = grade(grader, bank, "fx-cross-attention", q.prompt)
+    assert pasted.score <= 0.5 and "restates_question" in pasted.flags
+    prompt_then_claim = grade(grader, bank, "fx-bayes-test", bank.technical["fx-bayes-test"].prompt)
+    assert prompt_then_claim.score <= 0.5
 
 
 @pytest.mark.parametrize("answer", ["I don't know", "idk", "No idea, sorry", "not sure", "I dont know 🙁"])
-def test_dont_know_gets_a_kind_teaching_reply(grader: RubricGrader, bank: Bank, answer: str) -> None:
-    verdict = grader.grade_sync(rubric_for(bank.technical["fx-l1-vs-l2"]), answer)
+def test_dont_know_gets_a_kind_teaching_reply(grader: ClaimGrader, bank: Bank, answer: str) -> None:
+    verdict = grade(grader, bank, "fx-l1-vs-l2", answer)
     assert verdict.score == 0 and "dont_know" in verdict.flags
     assert "No problem" in verdict.feedback
     for kp in bank.technical["fx-l1-vs-l2"].key_points:
         assert kp.point in verdict.feedback
 
 
-def test_negation_does_not_cover_the_point(grader: RubricGrader, bank: Bank) -> None:
-    positive = "L1 drives weak weights to exactly zero, which makes the model sparse, so it does feature selection."
-    negated = "L1 does not drive weights to exactly zero and it is not sparse, so there is no feature selection."
-    pos, pos_status, _ = grade(grader, bank, "fx-l1-vs-l2", positive)
-    neg, neg_status, flags = grade(grader, bank, "fx-l1-vs-l2", negated)
-    assert pos_status[0] == "covered" and neg_status[0] == "missed"
-    assert neg < pos and "negated" in flags
-
-
-def test_typos_still_match(grader: RubricGrader, bank: Bank) -> None:
-    score, statuses, _ = grade(
-        grader,
-        bank,
-        "fx-softmax-stable",
-        "Big logits overflw to infinty, so I subtract the maxmum logit first because softmax is shift invariant.",
+def test_negation_contradicts_the_point(grader: ClaimGrader, bank: Bank) -> None:
+    positive = grade(
+        grader, bank, "fx-l1-vs-l2", "L1 drives weak weights exactly to zero, so it does feature selection."
     )
-    assert statuses[1] in ("covered", "partly") and score > 1.0
+    negated = grade(
+        grader, bank, "fx-l1-vs-l2", "L1 does not give sparse models; it never sets weights exactly to zero."
+    )
+    assert positive.points[0].status == "confirmed" and negated.points[0].status == "contradicted"
+    not_only = grade(grader, bank, "fx-l1-vs-l2", "L1 not only gives sparse models but is easier to read.")
+    assert not_only.points[0].status == "confirmed"
 
 
-def test_evidence_quotes_the_answer(grader: RubricGrader, bank: Bank) -> None:
-    verdict = grader.grade_sync(rubric_for(bank.technical["fx-bias-variance"]), STRONG)
-    covered = [p for p in verdict.points if p.status == "covered"]
-    assert covered and all(p.evidence and p.evidence.rstrip("…")[:20] in STRONG for p in covered)
+def test_typos_still_match(grader: ClaimGrader, bank: Bank) -> None:
+    verdict = grade(
+        grader, bank, "fx-softmax-stable", "Big logits overflw to infinty, so I subtract the maxmum logit first."
+    )
+    assert verdict.points[1].status == "confirmed"
 
 
-def test_off_topic_and_foreign_scripts_score_zero(grader: RubricGrader, bank: Bank) -> None:
+def test_off_topic_and_foreign_scripts_score_zero(grader: ClaimGrader, bank: Bank) -> None:
     for answer in (
         "I enjoy hiking on weekends because it is relaxing.",
         "这是一个关于天气的回答，因为今天下雨。",
         "🙂🙂🙂",
     ):
-        score, _, _ = grade(grader, bank, "fx-bias-variance", answer)
-        assert score == 0
+        assert grade(grader, bank, "fx-bias-variance", answer).score == 0
 
 
-def test_behavioral_analysis_finds_star_ownership_and_numbers() -> None:
+@pytest.mark.parametrize(
+    ("says", "wrong", "right"),
+    [
+        ("on-policy update", "SARSA is an off-policy update.", "SARSA is an on-policy update."),
+        ("local optimum reached", "A global optimum is reached.", "A local optimum is reached."),
+        ("about 4 days", "It takes about 40 days.", "It takes about 4 days."),
+        ("probability k/i", "Kept with probability k/n.", "Kept with probability k/i."),
+    ],
+)
+def test_a_different_word_is_not_a_typo(grader: ClaimGrader, says: str, wrong: str, right: str) -> None:
+    rubric = Rubric("probe", "technical", "Explain.", (KeyPoint(point="p", claims=[{"says": [says]}]),), "")
+    assert grader.grade_sync(rubric, wrong).points[0].status in ("missed", "mentioned")
+    assert grader.grade_sync(rubric, right).points[0].status == "confirmed"
+
+
+def test_follow_ups_are_graded_on_their_own_rubric(grader: ClaimGrader, bank: Bank) -> None:
+    from bot.rubrics import follow_up_rubric
+
+    rubric = follow_up_rubric(bank.technical["fx-bayes-test"], 0)
+    assert rubric is not None and rubric.kind == "follow_up"
+    verdict = grader.grade_sync(rubric, "The 17% becomes the new prior, so after the second positive it is about 80%.")
+    assert verdict.score == 4.0
+
+
+# ---------------------------------------------------------------- behavioral
+
+
+def test_behavioral_analysis_finds_star_ownership_numbers_and_reflection() -> None:
     strong = (
         "At my previous company our team had a recommendation model whose latency kept breaking the SLA. "
         "My goal was to bring p99 latency under 100 ms before the holiday launch. I profiled the service, "
@@ -109,38 +237,63 @@ def test_behavioral_analysis_finds_star_ownership_and_numbers() -> None:
         "As a result p99 dropped from 240 ms to 80 ms and we launched on time. I learned to profile before optimising."
     )
     report = analyse(strong)
-    assert all(report.present.values())
+    assert all(report.present.values()) and report.reflects and not report.red_flags
     assert report.measurable and report.i_count > report.we_count
     weak = analyse("We worked hard as a team and we fixed it together and we were happy.")
-    assert not weak.present["result"] or not weak.measurable
+    assert not weak.measurable and not weak.reflects
     assert any("I" in n for n in weak.notes) and any("number" in n for n in weak.notes)
     assert any("1-2 minutes" in n for n in weak.notes)
     assert report.score > weak.score
 
 
-def test_grade_command_prints_json() -> None:
+def test_star_parts_in_their_usual_phrasings() -> None:
+    report = analyse(
+        "Last spring, the churn model kept drifting. My task that quarter was to stabilise it. "
+        "I was asked to own retraining, so I built a weekly pipeline. In the end churn recall rose from 0.61 to 0.74."
+    )
+    assert all(report.present.values()) and report.measurable
+
+
+def test_vague_results_and_hyphenated_words_are_not_results() -> None:
+    report = analyse("We used a gradient-boosted model. We learned a lot and it improved.")
+    assert not report.measurable and not report.present["action"]
+    assert any('"it improved" is not one' in n for n in report.notes)
+
+
+def test_red_flags_are_named() -> None:
+    report = analyse(
+        "At my last job the launch slipped. It was their fault; the other team were incompetent. "
+        "I did everything myself in the end."
+    )
+    assert report.red_flags == ["blames others", "takes all the credit"]
+    assert sum("Red flag" in n for n in report.notes) == 2
+    clean = analyse("At my last job the launch slipped. I re-planned the work with the other team and we shipped.")
+    assert report.score < clean.score
+
+
+# ---------------------------------------------------------------- the grade command
+
+
+def _grade_cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": "/tmp/mi-grade-test"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "grade", "fx-bias-variance"],
-        input=STRONG,
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "grade", *args],
+        input=stdin,
         capture_output=True,
         text=True,
         cwd=ROOT,
         env=env,
         timeout=60,
     )
+
+
+def test_grade_command_prints_json() -> None:
+    done = _grade_cli("fx-bias-variance", stdin=STRONG)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["question_id"] == "fx-bias-variance" and out["score"] >= 3.5
-    assert {p["status"] for p in out["key_points"]} == {"covered"} and out["key_points"][0]["evidence"]
-    missing = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "grade", "no-such-question"],
-        input="x",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-    )
+    assert out["question_id"] == "fx-bias-variance" and out["score"] == 4.0
+    assert {p["status"] for p in out["key_points"]} == {"confirmed"} and out["key_points"][0]["evidence"]
+    missing = _grade_cli("no-such-question", stdin="x")
     assert missing.returncode == 2 and "no gradable question" in missing.stderr
 
 
@@ -148,31 +301,13 @@ def test_fixture_bank_exists() -> None:
     assert (FIXTURE_BANK / "technical.yaml").exists()
 
 
-def test_opposite_direction_and_lost_negation_do_not_cover(grader: RubricGrader, bank: Bank) -> None:
-    # The fixture's first bias-variance point is about high variance; saying variance is low is the opposite.
-    right = "The gap tells me the model has high variance, which is why I would regularize it."
-    opposite = "The gap tells me the model has low variance, which is why I would regularize it."
-    r, r_status, _ = grade(grader, bank, "fx-bias-variance", right)
-    o, o_status, _ = grade(grader, bank, "fx-bias-variance", opposite)
-    assert r_status[0] == "covered" and o_status[0] == "missed" and o < r
+def test_claim_form_patterns_are_validated(tmp_path: Path) -> None:
+    from pydantic import ValidationError
 
-
-def test_a_bare_list_of_terms_scores_below_a_weak_explanation(grader: RubricGrader, bank: Bank) -> None:
-    bare, _, flags = grade(grader, bank, "fx-l1-vs-l2", "L1, L2, sparsity, corners, feature selection, lasso, ridge")
-    weak, _, _ = grade(grader, bank, "fx-l1-vs-l2", "L1 gives sparse models because weak weights go to zero.")
-    assert bare <= 1.0 < weak and "list_without_explanation" in flags
-
-
-@pytest.mark.parametrize(
-    ("phrasing", "wrong"),
-    [
-        ("on-policy", "SARSA is off-policy, so it learns the greedy value."),
-        ("local optimum", "Gradient descent always reaches the global optimum of a neural network."),
-        ("about 4 days", "It takes about 40 days to train on one machine."),
-        ("k/i", "Each item is kept with probability k/n, so the sample stays uniform."),
-    ],
-)
-def test_a_different_word_is_not_a_typo(grader: RubricGrader, phrasing: str, wrong: str) -> None:
-    rubric = Rubric("probe", "technical", "Explain.", (KeyPoint(point="p", phrasings=[phrasing, phrasing + " x"]),), "")
-    assert grader.grade_sync(rubric, wrong).points[0].status == "missed"
-    assert grader.grade_sync(rubric, wrong.replace(wrong.split()[3], phrasing)).points[0].status != "missed"
+    with pytest.raises(ValidationError, match="at least 2 content words"):
+        KeyPoint(point="p", claims=[{"says": ["variance"]}])
+    with pytest.raises(ValidationError, match="needs at least one contradiction"):
+        KeyPoint(point="p", claims=[{"says": ["lower variance"]}], weight=2)
+    with pytest.raises(ValidationError, match="unclosed"):
+        KeyPoint(point="p", claims=[{"says": ["(lower|reduce variance"]}])
+    assert KeyPoint(point="p", claims=[{"subject": ["bagging"], "says": ["variance"]}]).claims

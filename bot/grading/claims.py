@@ -16,7 +16,7 @@ from functools import cached_property
 from rapidfuzz import fuzz
 
 from bot.grading.patterns import Expansion, Span, expand, find
-from bot.grading.text import CONTRAST, NEGATIONS, STOPWORDS, Clause, clauses, content_stems
+from bot.grading.text import CONTRAST, NEGATIONS, STOPWORDS, Clause, clauses
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
 
@@ -27,6 +27,7 @@ _DONT_KNOW = re.compile(
 )
 _NOT_REALLY_NEGATED = {"only", "just", "merely", "simply"}  # "not only reduces variance" affirms it
 _PASSIVE = {"by", "via", "through"}
+_CONJUNCTIONS = {"and", "or", "but", "so", "while", "whereas", "then"}  # a negation before one belongs elsewhere
 NEGATION_WINDOW = 4
 
 
@@ -131,6 +132,8 @@ class _Reading:
             if m[0] == ci and lo < m[2] <= span.start:
                 lo = m[2]
         window = [t.text for t in toks[lo : span.start]]
+        cut = max((i + 1 for i, w in enumerate(window) if w in _CONJUNCTIONS), default=0)
+        window = window[cut:]
         for i, w in enumerate(window):
             following = (
                 window[i + 1] if i + 1 < len(window) else (toks[span.start].text if span.start < len(toks) else "")
@@ -194,7 +197,7 @@ class ClaimGrader:
         verdicts = [self._judge(reading, p) for p in points]
         flags: list[str] = []
         score = score_of(verdicts)
-        if _restates(rubric.prompt, answer):
+        if _restates(parts, reading.echo, rubric.prompt, answer):
             flags.append("restates_question")
             score = min(score, 0.5)
         if any(v.status == "contradicted" for v in verdicts):
@@ -215,13 +218,17 @@ class ClaimGrader:
                 return verdict("contradicted", hits[0], side.correction)
         confirmed: _Found | None = None
         for side in point.claims:
-            for found in reading.find(side):
-                if found.negated and not side.legacy:
-                    return verdict("contradicted", found, f"In fact: {kp.point}")
-                confirmed = confirmed or (None if found.negated else found)
+            found = reading.find(side)
+            for f in found:
+                if f.negated and not side.legacy:
+                    return verdict("contradicted", f, f"In fact: {kp.point}")
+                confirmed = confirmed or (None if f.negated else f)
             if side.legacy:
                 continue
-            reversed_ = [f for f in reading.find(side, flip=True) if not f.negated]
+            # A reversed reading that is also a plain reading of another alternative ("k smallest|largest") is not one.
+            reversed_ = [
+                r for r in reading.find(side, flip=True) if not r.negated and not any(_overlaps(r, f) for f in found)
+            ]
             if reversed_:
                 return verdict("contradicted", reversed_[0], f"That is the other way round: {kp.point}")
         if confirmed is not None:
@@ -251,6 +258,10 @@ class ClaimGrader:
         return Verdict(0.0, verdicts, "\n".join(lines), ["dont_know"], grader=self.name)
 
 
+def _overlaps(a: _Found, b: _Found) -> bool:
+    return a.clause == b.clause and a.span.start < b.span.end and b.span.start < a.span.end
+
+
 def _echoed(parts: list[Clause], prompt: str) -> frozenset[int]:
     """Clauses copied from the question: stating the question back confirms nothing."""
     flat = " ".join(prompt.casefold().split())
@@ -262,10 +273,8 @@ def _echoed(parts: list[Clause], prompt: str) -> frozenset[int]:
     return frozenset(out)
 
 
-def _restates(prompt: str, answer: str) -> bool:
-    mine = content_stems(answer)
-    if not mine:
-        return False
-    theirs = set(content_stems(prompt))
-    novel = sum(1 for s in mine if s not in theirs) / len(mine)
-    return novel < 0.3 or fuzz.token_set_ratio(answer.casefold(), prompt.casefold()) >= 90
+def _restates(parts: list[Clause], echo: frozenset[int], prompt: str, answer: str) -> bool:
+    """The answer is mostly the question pasted back. Reusing the question's terms is fine."""
+    copied = sum(len(parts[i].tokens) for i in echo)
+    total = sum(len(c.tokens) for c in parts)
+    return copied >= 0.6 * total or fuzz.ratio(answer.casefold(), prompt.casefold()) >= 85

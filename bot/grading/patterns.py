@@ -18,7 +18,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from bot.grading.numbers import same_value
-from bot.grading.text import CONTRAST, DIRECTION, NEGATIONS, STOPWORDS, Token, normalise, tokens
+from bot.grading.text import CONTRAST, DIRECTION, NEGATIONS, STOPWORDS, Token, normalise, same_direction, tokens
 
 MAX_EXPANSIONS = 256
 GAP = 2  # content words allowed between two pattern words
@@ -44,7 +44,7 @@ class PToken:
     wide: bool = False  # a `...` gap may come before this token
 
     @property
-    def direction(self) -> tuple[str, int] | None:
+    def direction(self) -> tuple[str, int, str] | None:
         return DIRECTION.get(self.stem) if self.value is None else None
 
 
@@ -57,7 +57,14 @@ class Expansion:
 
     @property
     def content(self) -> int:
-        return sum(1 for t in self.tokens if t.value is not None or (t.text not in STOPWORDS and t.text[:1].isalnum()))
+        """Content words; a number counts twice, as a specific value is a claim of its own."""
+        return sum(
+            2 if t.value is not None else 1 for t in self.tokens if t.value is not None or t.text not in STOPWORDS
+        )
+
+    @property
+    def numbers(self) -> tuple[float, ...]:
+        return tuple(t.value for t in self.tokens if t.value is not None)
 
 
 @dataclass(frozen=True)
@@ -190,8 +197,8 @@ def token_matches(p: PToken, t: Token, flip: bool = False) -> bool:
     if d is not None:
         got = DIRECTION.get(t.stem)
         if got is not None and got[0] == d[0]:
-            return got[1] == (1 - d[1] if flip else d[1])
-        return False if flip else p.stem == t.stem
+            return same_direction(d, got, flip=flip)
+        return False if flip else p.stem == t.stem or _typo(p.text, t.text)
     return p.stem == t.stem or _typo(p.text, t.text)
 
 
@@ -207,19 +214,26 @@ def find(exp: Expansion, toks: tuple[Token, ...], *, flip: bool = False) -> list
     first = exp.tokens[0]
     if len(exp.tokens) >= 2 and first.direction is not None:
         moved = (*exp.tokens[1:], PToken(first.text, first.stem))
-        spans += [s for s in _find_ordered(moved, toks, flip) if s not in spans]
+        spans += [s for s in _find_ordered(moved, toks, flip, passive=True) if s not in spans]
     return spans
 
 
-def _find_ordered(pattern: tuple[PToken, ...], toks: tuple[Token, ...], flip: bool) -> list[Span]:
+def _find_ordered(
+    pattern: tuple[PToken, ...], toks: tuple[Token, ...], flip: bool, *, passive: bool = False
+) -> list[Span]:
+    """`passive`: the direction word moved to the end must follow at once ("variance drops") or after
+    an auxiliary and at most one other word ("variance is reduced", "the score should be minimised")."""
     out = []
     for i, t in enumerate(toks):
         if not token_matches(pattern[0], t, flip):
             continue
         pos, ok = i, True
-        for p in pattern[1:]:
-            nxt = _next_match(p, toks, pos + 1, flip)
-            if nxt is None:
+        for k, p in enumerate(pattern[1:], 1):
+            last = passive and k == len(pattern) - 1
+            nxt = _next_match(p, toks, pos + 1, flip, allowed=1 if last else None)
+            if nxt is not None and last and nxt > pos + 1:
+                ok = any(w.text in _AUXILIARY for w in toks[pos + 1 : nxt])
+            if nxt is None or not ok:
                 ok = False
                 break
             pos = nxt
@@ -228,8 +242,13 @@ def _find_ordered(pattern: tuple[PToken, ...], toks: tuple[Token, ...], flip: bo
     return out
 
 
-def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool) -> int | None:
-    allowed = WIDE_GAP if p.wide else GAP
+_LINKING = frozenset("goes go went gets get got becomes become became tends tend will much way".split())
+_AUXILIARY = _LINKING | frozenset("is are was were be been being".split())
+
+
+def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool, allowed: int | None = None) -> int | None:
+    if allowed is None:
+        allowed = WIDE_GAP if p.wide else GAP
     content = 0
     for j in range(start, min(len(toks), start + allowed + SPAN_SLACK + 1)):
         t = toks[j]
@@ -237,7 +256,7 @@ def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool) -> i
             return j
         if t.text in _BARRIER or (t.stem in DIRECTION and p.direction is None):
             return None
-        if t.text != "-" and t.text not in STOPWORDS:
+        if t.text != "-" and t.text not in STOPWORDS and t.text not in _LINKING:
             content += 1
             if content > allowed:
                 return None

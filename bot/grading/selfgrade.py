@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric
-from bot.rubrics import follow_up_rubric, follow_ups_of, rubric_for
+from bot.rubrics import Gradable, follow_up_rubric, follow_ups_of, rubric_for
 from questions.loader import Bank
 
 
@@ -22,7 +22,7 @@ class SelfGrade:
 def self_grades(bank: Bank) -> list[SelfGrade]:
     """Lowest first, so the rubrics most in need of work head the list."""
     pairs: list[tuple[Rubric, str]] = []
-    items = [(q, 0) for q in bank.technical.values()]
+    items: list[tuple[Gradable, int]] = [(q, 0) for q in bank.technical.values()]
     items += [(s, i) for s in bank.design.values() for i in range(len(s.stages))]
     for item, stage in items:
         main = rubric_for(item, stage)

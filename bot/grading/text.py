@@ -52,7 +52,7 @@ _TOKEN_RE = re.compile(rf"(?P<num>{EXPRESSION.pattern})|(?P<word>[^\W_]+(?:'[^\W
 # British and American spellings meet: normalise/normalize, regularisation/regularization.
 _ISE = re.compile(r"^(\w{4,})is(e|ed|es|ing|ation|ations|er|ers)$")
 _CLAUSE_SPLIT = re.compile(
-    r"(?<=[.!?])\s+|(?<=[;:])\s+|\n+|(?<=,)\s+(?=(?:but|while|whereas|however|although|though)\b)"
+    r"(?<=[.!?])\s+|(?<=[;:])\s+|\n+|(?<=,)\s+(?=(?:and|so|but|while|whereas|however|although|though)\b)"
     r"|\s+(?=(?:whereas|while|but|however|although)\s)",
     re.I,
 )
@@ -137,7 +137,6 @@ STOPWORDS = frozenset(
         "some",
         "any",
         "each",
-        "one",
     ]
 )
 NEGATIONS = frozenset(
@@ -186,28 +185,48 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
-# Words with a direction, by stem. A pattern word with a direction matches any word of the same
-# direction ("reduce" ~ "lower" ~ "cut"), and the opposite direction marks a reversed claim.
-_DIRECTIONS = {
-    "size": (["smaller", "shrink", "shrinks", "less", "fewer", "lower", "low", "reduce", "decrease", "drop", "cut",
-              "fall", "falls", "down", "decline", "diminish", "lessen", "shorter", "narrower", "weaker", "weaken"],
-             ["larger", "bigger", "grow", "grows", "more", "higher", "high", "raise", "increase", "boost", "rise",
-              "rises", "up", "inflate", "amplify", "longer", "wider", "stronger", "strengthen"]),
-    "speed": (["slower", "slow", "slows"], ["faster", "fast", "speeds", "quicker"]),
-    "curvature": (["convex"], ["concave"]),
-    "fit": (["underfit", "underfits", "underfitting"], ["overfit", "overfits", "overfitting"]),
-    "position": (["below", "under", "beneath"], ["above", "over"]),
-    "optimum": (["minimize", "minimise", "minimum", "minimal", "smallest", "lowest", "min"],
-                ["maximize", "maximise", "maximum", "maximal", "largest", "highest", "max", "peak", "peaks"]),
-    "quality": (["worse", "worsen", "hurt", "hurts", "degrade", "degrades"],
-                ["better", "improve", "improves", "help", "helps"]),
-    "sign": (["negative"], ["positive"]),
-    "bound": (["upper"], ["lower_bound"]),
+# Words with a direction, by stem: (axis, sign, kind). A pattern word with a direction also matches
+# words of the same direction ("reduce" ~ "lower" ~ "cut"); the opposite direction of the same kind
+# marks a reversed claim. Kinds keep a state apart from a change: "high variance" (a diagnosis) is not
+# contradicted by "reduces variance" (a remedy); comparatives ("lower", "more") go with either.
+_DIRECTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "size": {
+        "level": ("low small few tiny little", "high large big many huge"),
+        "comparative": ("lower smaller fewer less shorter narrower weaker",
+                        "higher larger bigger more longer wider stronger"),
+        "change": ("reduce reduces decrease decreases drop drops cut cuts fall falls shrink shrinks decline "
+                   "declines diminish diminishes lessen lessens down weaken weakens",
+                   "increase increases raise raises grow grows rise rises boost boosts inflate inflates amplify "
+                   "amplifies up strengthen strengthens"),
+    },
+    "speed": {"level": ("slow", "fast quick"), "comparative": ("slower", "faster quicker"),
+              "change": ("slows", "speeds accelerates")},
+    "optimum": {"change": ("minimize minimise", "maximize maximise"),
+                "level": ("minimum minimal smallest lowest min", "maximum maximal largest highest max peak peaks")},
+    "quality": {"comparative": ("worse", "better"),
+                "change": ("worsen worsens hurt hurts degrade degrades", "improve improves help helps")},
+    "curvature": {"level": ("convex", "concave")},
+    "fit": {"level": ("underfit underfits underfitting", "overfit overfits overfitting")},
+    "position": {"level": ("below under beneath", "above over")},
+    "sign": {"level": ("negative", "positive")},
 }  # fmt: skip
-DIRECTION: dict[str, tuple[str, int]] = {
-    stem(w): (axis, sign) for axis, poles in _DIRECTIONS.items() for sign, group in enumerate(poles) for w in group
+DIRECTION: dict[str, tuple[str, int, str]] = {
+    stem(w): (axis, sign, kind)
+    for axis, kinds in _DIRECTIONS.items()
+    for kind, poles in kinds.items()
+    for sign, group in enumerate(poles)
+    for w in group.split()
 }
-DIRECTION.pop(stem("lower_bound"), None)  # "lower" already means less; upper/lower bounds are rare enough
+
+
+def same_direction(want: tuple[str, int, str], got: tuple[str, int, str], *, flip: bool = False) -> bool:
+    """`got` says what `want` says (or, with `flip`, its opposite, of the very same kind)."""
+    if want[0] != got[0]:
+        return False
+    if flip:
+        return got[1] != want[1] and got[2] == want[2]
+    kinds = {want[2], got[2]}
+    return got[1] == want[1] and (len(kinds) == 1 or "comparative" in kinds)
 
 
 @dataclass(frozen=True)
