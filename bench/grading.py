@@ -19,8 +19,8 @@ from pathlib import Path
 import yaml
 
 from bot.grading.rubric import RubricGrader
+from bot.grading.rubrics import rubric_for
 from bot.grading.text import clauses
-from bot.rubrics import rubric_for
 from questions.loader import load_bank
 
 LABELS = Path(__file__).with_name("grading_labels.yaml")

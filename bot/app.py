@@ -17,10 +17,10 @@ from adapters.discord.adapter import DiscordAdapter, DiscordSettings
 from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
-from bot.delivery import Limits, Planner, RateLimiter, Sender, Transport
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Reply
+from bot.delivery.outbox import Limits, Planner, RateLimiter, Sender, Transport
 from bot.engine import Engine
-from bot.events import Reply
 from bot.grading.verdict import Grader
 from questions.loader import SHIPPED_DIR, Bank, load_bank_cached
 from storage.database import check_connection, make_engine, upgrade

@@ -115,7 +115,7 @@ async def _db_upgrade(settings: Settings) -> int:
 async def _chat(settings: Settings, user: str | None, mock_args: list[str]) -> int:
     from adapters.console import run_console
     from bot.app import build_app, setup_logging, utc_now
-    from bot.events import CommandIn
+    from bot.core.events import CommandIn
     from storage.database import DatabaseConfigError
 
     setup_logging(settings)
@@ -187,7 +187,7 @@ async def _grade(settings: Settings, question_id: str, stage: int) -> int:
     from bot.app import load_questions, make_grader
     from bot.grading.behavioral import analyse
     from bot.grading.rubric import RubricGrader
-    from bot.rubrics import rubric_for
+    from bot.grading.rubrics import rubric_for
     from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
 
     bank = load_questions(settings)

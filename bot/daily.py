@@ -8,9 +8,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot import srs, texts
-from bot.context import Ctx
-from bot.events import Button, make_choice
+from bot import srs
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import Button, make_choice
+from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Verdict
 from bot.ports import (
     AnswerRecord,
@@ -21,10 +23,9 @@ from bot.ports import (
     Subscription,
     SubscriptionRecord,
 )
-from bot.rubrics import rubric_for
-from bot.schedule import DAYS, local_date, next_run, parse_clock, parse_zone, zone
 from bot.selection import level_from_score
 from bot.state import AnswerResult, DailyState, PointResult
+from bot.subscriptions.schedule import DAYS, local_date, next_run, parse_clock, parse_zone, zone
 from questions.schema import TechnicalQuestion
 from questions.sections import SECTIONS
 

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from bot import linking, progress, texts
-from bot.context import Ctx
+from bot import linking, progress
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import ChoiceIn, CommandIn, Inbound, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.daily import DailyQuestions
-from bot.events import ChoiceIn, CommandIn, Inbound, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.group_quiz import GroupQuizzes
 from bot.ports import Profile, Record, StaticUserData, UserData
 from bot.round_setup import RoundSetup

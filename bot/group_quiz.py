@@ -9,12 +9,12 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot import texts
-from bot.context import Ctx
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import Poll
 from bot.daily import describe_days, in_topics, parse_days, parse_topics
-from bot.events import Poll
 from bot.ports import QuizAnswerRecord, QuizRunRecord, ScheduledRecord, Subscription, SubscriptionRecord
-from bot.schedule import next_run, parse_clock, parse_zone
+from bot.subscriptions.schedule import next_run, parse_clock, parse_zone
 
 if TYPE_CHECKING:
     from bot.engine import Engine

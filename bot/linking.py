@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.context import Ctx
+from bot.core.context import Ctx
 from bot.ports import LinkCodeRecord, LinkRecord, UnlinkRecord
 
 CODE_LIFETIME = timedelta(minutes=15)

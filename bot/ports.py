@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from bot.events import Reply
+from bot.core.events import Reply
 from bot.srs import CardState
 from bot.state import AnswerResult, DialogueState
 

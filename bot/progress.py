@@ -9,9 +9,9 @@ import logging
 import zlib
 from datetime import datetime
 
-from bot import texts
-from bot.context import Ctx
-from bot.events import Attachment, Button, make_choice
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import Attachment, Button, make_choice
 from bot.ports import ForgetRecord
 from questions.sections import SECTIONS
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot import texts
-from bot.context import Ctx
-from bot.events import Button, make_choice
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import Button, make_choice
 from bot.presets import PRESETS
 from bot.rounds import DIFFICULTIES, KIND_MINUTES, LENGTHS, TRACKS, RoundFlow
 from bot.selection import level_from_score

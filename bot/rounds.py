@@ -7,15 +7,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot import scorecard, texts
-from bot.context import Ctx
-from bot.events import Button, make_choice
+from bot import scorecard
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import Button, make_choice
 from bot.grading.behavioral import analyse
 from bot.grading.rubric import RubricGrader
+from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Grader, PointVerdict, Verdict
 from bot.ports import AnswerRecord, DisputeRecord, RatingRecord, RoundRecord
 from bot.presets import PRESETS
-from bot.rubrics import rubric_for
 from bot.selection import adapt_level, pick
 from bot.state import AnswerResult, DialogueState, PointResult, RoundState, Track
 from questions.loader import Bank

@@ -13,7 +13,8 @@ from sqlalchemy import DateTime, String, and_, case, cast, delete, func, literal
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events import Reply
+from bot.core.events import Reply
+from bot.delivery.replies import replies_from_json, replies_to_json
 from bot.ports import (
     CardRecord,
     ClaimedSend,
@@ -27,7 +28,6 @@ from bot.ports import (
     Subscription,
     SubscriptionRecord,
 )
-from bot.replies import replies_from_json, replies_to_json
 from bot.srs import CardState
 from storage.models import CardRow, OutboxRow, PlatformPoll, QuizAnswerRow, QuizRunRow, SubscriptionRow, User
 

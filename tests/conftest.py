@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Limits
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
+from bot.delivery.outbox import Limits
 from bot.engine import Engine, Turn
-from bot.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
 from bot.ports import Profile
 from bot.state import DialogueState
 from questions.loader import Bank, load_bank

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bot.core.events import ChatKind, ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TickIn
 from bot.engine import Engine
-from bot.events import ChatKind, ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TickIn
 from bot.ports import (
     CardRecord,
     Profile,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.events import TextIn
 from bot.engine import Engine
-from bot.events import TextIn
 from bot.ports import AnswerRecord, DisputeRecord, Profile, RatingRecord, RoundRecord
 from tests.conftest import Conversation, FakeClock, cmd, last_buttons, text
 

@@ -11,8 +11,8 @@ import pytest
 
 from bot.grading.behavioral import analyse
 from bot.grading.rubric import RubricGrader
+from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Rubric
-from bot.rubrics import rubric_for
 from questions.loader import Bank
 from questions.schema import KeyPoint
 from tests.conftest import FIXTURE_BANK, ROOT

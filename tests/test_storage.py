@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChoiceIn, Reply
 from bot.engine import Engine
-from bot.events import ChoiceIn, Reply
 from bot.ports import ConversationKey
 from storage.models import AnswerRow, ProcessedMessage, RoundRow
 from storage.uow import SqlUnitOfWork

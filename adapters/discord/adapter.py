@@ -24,8 +24,8 @@ from discord import app_commands
 
 from adapters.discord.render import ChoiceButton, Outgoing, answer_form, done_choice_of, poll_answer, render
 from adapters.text import parse_command
-from bot.delivery import Blocked, RateLimiter, Rejected, RetryLater, with_retries
-from bot.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
+from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
+from bot.delivery.outbox import Blocked, RateLimiter, Rejected, RetryLater, with_retries
 from bot.presets import PRESETS
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.grading.rubric import RubricGrader
+from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Rubric
-from bot.rubrics import rubric_for
 from questions.loader import Bank
 
 

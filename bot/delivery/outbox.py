@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
-from bot.dispatcher import Dispatcher
-from bot.events import Inbound, Reply, TickIn
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Inbound, Reply, TickIn
 from bot.ports import ClaimedSend, OutboxStores
-from bot.schedule import local_date, next_run, parse_clock
+from bot.subscriptions.schedule import local_date, next_run, parse_clock
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -6,7 +6,7 @@ import base64
 from collections.abc import Sequence
 from typing import Any
 
-from bot.events import Attachment, Button, Poll, Reply
+from bot.core.events import Attachment, Button, Poll, Reply
 
 
 def replies_to_json(replies: Sequence[Reply]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.events import Attachment, Button, Inbound, Poll, Reply
+from bot.core.events import Attachment, Button, Inbound, Poll, Reply
 from bot.ports import Profile, Record, UserData
 from bot.state import DialogueState
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bot.core.events import Inbound, Reply
 from bot.engine import Engine
-from bot.events import Inbound, Reply
 from bot.ports import (
     ConversationKey,
     ForgetRecord,
