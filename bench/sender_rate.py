@@ -17,7 +17,8 @@ from pathlib import Path
 from bench.planning import DUE, seed
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Reply
-from bot.delivery.outbox import Limits, Planner, RateLimiter, RetryLater, Sender
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import Limits, RateLimiter, RetryLater
 from bot.engine import Engine
 from questions.loader import SHIPPED_DIR, load_bank
 from storage.database import make_engine, sqlite_url, upgrade

@@ -19,7 +19,8 @@ from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Reply
-from bot.delivery.outbox import Limits, Planner, RateLimiter, Sender, Transport
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
 from bot.grading.verdict import Grader
 from questions.loader import SHIPPED_DIR, Bank, load_bank_cached

@@ -10,16 +10,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from bot import linking, progress
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import ChoiceIn, CommandIn, Inbound, PollAnswerIn, Reply, TextIn, parse_choice
-from bot.daily import DailyQuestions
-from bot.group_quiz import GroupQuizzes
-from bot.ports import Profile, Record, StaticUserData, UserData
-from bot.round_setup import RoundSetup
-from bot.rounds import RATINGS
-from bot.state import DialogueState
+from bot.core.ports import Profile, Record, StaticUserData, UserData
+from bot.core.state import DialogueState
+from bot.daily.question import DailyQuestions
+from bot.progress import linking
+from bot.progress import stats as progress
+from bot.quiz.channel import GroupQuizzes
+from bot.rounds.flow import RATINGS
+from bot.rounds.setup import RoundSetup
 
 
 @dataclass

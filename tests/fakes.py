@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.core.events import Reply
-from bot.delivery.outbox import Blocked, RetryLater
+from bot.delivery.sending import Blocked, RetryLater
 
 
 @dataclass

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Reply
-from bot.delivery.outbox import Limits, Planner, RateLimiter, Sender
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import Limits, RateLimiter
 from bot.engine import Engine
 from questions.loader import load_bank
 from storage.database import make_engine

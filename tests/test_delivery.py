@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.events import PollAnswerIn
-from bot.delivery.outbox import Limits, RateLimiter
+from bot.delivery.sending import Limits, RateLimiter
 from bot.engine import Engine
 from bot.subscriptions.schedule import zone
 from storage.models import OutboxRow, SubscriptionRow

@@ -21,7 +21,8 @@ from adapters.discord.render import MAX_CONTENT, render
 from bot.app import App, build_app, discord_runtime, setup_logging
 from bot.config import Settings, load_settings
 from bot.core.events import Button, Reply
-from bot.delivery.outbox import Planner, RateLimiter, Sender
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import RateLimiter
 from bot.grading.rubric import RubricGrader
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank

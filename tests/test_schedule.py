@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot import srs
+from bot.answering import srs
 from bot.subscriptions.schedule import DAYS, next_run, parse_clock, parse_zone, zone
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import ChoiceIn, Reply
+from bot.core.ports import ConversationKey
 from bot.engine import Engine
-from bot.ports import ConversationKey
 from storage.models import AnswerRow, ProcessedMessage, RoundRow
 from storage.uow import SqlUnitOfWork
 from tests.conftest import FakeClock, cmd, make_event, text

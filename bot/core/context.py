@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.core.events import Attachment, Button, Inbound, Poll, Reply
-from bot.ports import Profile, Record, UserData
-from bot.state import DialogueState
+from bot.core.ports import Profile, Record, UserData
+from bot.core.state import DialogueState
 
 
 @dataclass

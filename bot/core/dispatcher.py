@@ -9,25 +9,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from bot.answering.srs import CardState
 from bot.core.events import Inbound, Reply
+from bot.core.ports import ConversationKey, Profile, StaleState, UnitOfWork, UnitOfWorkFactory
+from bot.core.state import DialogueState
 from bot.engine import Engine
-from bot.ports import (
-    ConversationKey,
-    ForgetRecord,
-    Leaderboard,
-    LinkRecord,
-    LinkView,
-    Profile,
-    QuizRunView,
-    StaleState,
-    StatsView,
-    Subscription,
-    UnitOfWork,
-    UnitOfWorkFactory,
-    UnlinkRecord,
-)
-from bot.srs import CardState
-from bot.state import DialogueState
+from bot.progress.records import ForgetRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
+from bot.quiz.records import Leaderboard, QuizRunView
+from bot.subscriptions.subscription import Subscription
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
-from bot.ports import StatsView
+from bot.progress.records import StatsView
 from questions.sections import SECTIONS
 
 

@@ -1,16 +1,24 @@
-"""Interfaces the core needs from storage; `storage/` implements them, tests may fake them."""
+"""Interfaces the core needs from storage; `storage/` implements them, tests may fake them.
+
+Each capability's records and views live in its own package; the Record union names them all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
+from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
+from bot.answering.srs import CardState
 from bot.core.events import Reply
-from bot.srs import CardState
-from bot.state import AnswerResult, DialogueState
+from bot.core.state import DialogueState
+from bot.delivery.ports import ScheduledRecord
+from bot.progress.records import ForgetRecord, LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
+from bot.quiz.records import Leaderboard, QuizAnswerRecord, QuizRunRecord, QuizRunView
+from bot.rounds.records import RoundRecord
+from bot.subscriptions.subscription import Subscription, SubscriptionRecord
 
 
 @dataclass(frozen=True)
@@ -35,162 +43,6 @@ class Profile:
     week_mean: float = 0.0
 
 
-@dataclass(frozen=True)
-class AnswerRecord:
-    round_id: str
-    result: AnswerResult
-    answer_text: str
-    verdict: dict[str, Any]
-    at: datetime
-    follow_up: bool = False  # the answer to a follow-up joins the original answer's row
-
-
-@dataclass(frozen=True)
-class RoundRecord:
-    round_id: str
-    track: str
-    difficulty: str
-    length: int
-    status: str  # active, paused, finished, stopped
-    at: datetime
-    scorecard: dict[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class RatingRecord:
-    round_id: str
-    question_id: str
-    rating: str  # again, hard, good, easy
-    at: datetime
-
-
-@dataclass(frozen=True)
-class DisputeRecord:
-    round_id: str
-    question_id: str
-    at: datetime
-
-
-@dataclass
-class Subscription:
-    """A daily question (one user's DM) or a channel quiz (a group chat); plain settings."""
-
-    kind: str  # daily | quiz
-    platform: str
-    chat_id: str
-    user_id: int  # daily: the subscriber; quiz: the admin who last configured it
-    external_user_id: str = ""
-    id: int | None = None
-    active: bool = True
-    at: str = "09:00"  # local wall-clock time HH:MM
-    zone: str = "UTC"
-    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    topics: tuple[str, ...] = ()  # chapter prefixes such as "5" or "8.3"; empty means all
-    difficulty: str = "match"  # easy | medium | hard | match
-    role: str | None = None
-    count: int = 5  # quiz: questions per quiz
-    open_period: int = 120  # quiz: seconds each poll stays open
-    manager_role: str | None = None  # quiz: a platform role id whose members may change the settings
-    streak: int = 0
-    best_streak: int = 0
-    last_answered: str | None = None  # local date, ISO
-    next_run: datetime | None = None
-    deactivated_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class SubscriptionRecord:
-    subscription: Subscription
-
-
-@dataclass(frozen=True)
-class ScheduledRecord:
-    """A send the engine wants later, such as closing a channel quiz when its polls expire."""
-
-    key: str
-    job: str
-    platform: str
-    chat_id: str
-    chat_kind: str
-    ref: str
-    not_before: datetime
-
-
-@dataclass(frozen=True)
-class CardRecord:
-    user_id: int
-    card: CardState
-
-
-@dataclass(frozen=True)
-class QuizRunRecord:
-    run_id: str
-    platform: str
-    chat_id: str
-    question_ids: tuple[str, ...]
-    opened_at: datetime
-    closes_at: datetime
-    status: str  # open | closed
-
-
-@dataclass(frozen=True)
-class QuizAnswerRecord:
-    run_id: str
-    index: int
-    question_id: str
-    option: int
-    correct: bool
-    at: datetime
-
-
-@dataclass
-class StatsView:
-    """A user's progress, read for /stats."""
-
-    sections: dict[str, tuple[float, int]] = field(default_factory=dict)  # section -> (mean score 0-4, answers)
-    trend: list[tuple[str, float, int]] = field(default_factory=list)  # (ISO day, mean score, answers), oldest first
-    rounds_completed: int = 0
-    seconds_practised: int = 0
-    cards: int = 0
-    cards_due: int = 0
-    streak: int = 0
-    best_streak: int = 0
-
-
-@dataclass(frozen=True)
-class LinkCodeRecord:
-    code: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class LinkRecord:
-    """Join this conversation's user into `target_user`; the conversation continues as that user."""
-
-    code: str
-    target_user: int
-
-
-@dataclass(frozen=True)
-class UnlinkRecord:
-    """Split this platform identity off into a user of its own; earlier data stays where it was."""
-
-    platform: str
-
-
-@dataclass(frozen=True)
-class LinkView:
-    owner: int
-    platforms: tuple[str, ...]
-    expires_at: datetime
-    used: bool
-
-
-@dataclass(frozen=True)
-class ForgetRecord:
-    """Delete everything stored about this user; the conversation state is not saved after it."""
-
-
 Record = (
     AnswerRecord
     | RoundRecord
@@ -206,89 +58,6 @@ Record = (
     | LinkRecord
     | UnlinkRecord
 )
-
-
-@dataclass
-class QuizRunView:
-    run_id: str
-    question_ids: tuple[str, ...]
-    status: str
-    # (user id, display name, question index, correct) for every member's answer
-    answers: list[tuple[int, str, int, bool]] = field(default_factory=list)
-
-
-@dataclass
-class Leaderboard:
-    week: list[tuple[str, int, int]] = field(default_factory=list)  # (name, correct, answered)
-    all_time: list[tuple[str, int, int]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class PlannedSend:
-    key: str
-    job: str
-    platform: str
-    chat_id: str
-    chat_kind: str
-    external_user_id: str
-    subscription_id: int | None
-    ref: str
-    not_before: datetime
-
-
-@dataclass(frozen=True)
-class ClaimedSend:
-    id: int
-    job: str
-    platform: str
-    chat_id: str
-    chat_kind: str
-    external_user_id: str
-    subscription_id: int | None
-    ref: str
-    attempts: int
-    replies: list[Reply] | None
-
-
-@dataclass(frozen=True)
-class DueGroup:
-    """Subscriptions due at the same instant with the same schedule: planned together."""
-
-    kind: str
-    at: str
-    zone: str
-    days: tuple[str, ...]
-    next_run: datetime
-    size: int
-
-
-class OutboxStore(Protocol):
-    """The storage operations the planner and the sender need, inside one unit of work."""
-
-    async def due_groups(self, now: datetime, limit: int) -> list[DueGroup]: ...
-
-    async def plan_group(self, group: DueGroup, key_suffix: str, next_run: datetime, now: datetime) -> int: ...
-
-    async def claim(self, now: datetime, instance: str, limit: int, lease: timedelta) -> list[ClaimedSend]: ...
-
-    async def outbox_replies(self, outbox_id: int) -> list[Reply] | None: ...
-
-    async def mark_sent(self, outbox_id: int, now: datetime) -> None: ...
-
-    async def release_claims(self, instance: str) -> int: ...
-
-    async def mark_retry(self, outbox_id: int, not_before: datetime, error: str) -> None: ...
-
-    async def mark_failed(self, outbox_id: int, error: str) -> None: ...
-
-    async def deactivate_chat(self, platform: str, chat_id: str, reason: str) -> int: ...
-
-    async def record_polls(
-        self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime
-    ) -> None: ...
-
-
-OutboxStores = Callable[[], AbstractAsyncContextManager[OutboxStore]]
 
 
 class UserData(Protocol):

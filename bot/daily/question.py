@@ -8,24 +8,19 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
-from bot import srs
+from bot.answering import srs
+from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
+from bot.answering.results import AnswerResult, PointResult
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
+from bot.daily.state import DailyState
 from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Verdict
-from bot.ports import (
-    AnswerRecord,
-    CardRecord,
-    DisputeRecord,
-    RatingRecord,
-    RoundRecord,
-    Subscription,
-    SubscriptionRecord,
-)
-from bot.selection import level_from_score
-from bot.state import AnswerResult, DailyState, PointResult
+from bot.rounds.records import RoundRecord
+from bot.rounds.selection import level_from_score
 from bot.subscriptions.schedule import DAYS, local_date, next_run, parse_clock, parse_zone, zone
+from bot.subscriptions.subscription import Subscription, SubscriptionRecord
 from questions.schema import TechnicalQuestion
 from questions.sections import SECTIONS
 

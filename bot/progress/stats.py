@@ -12,7 +12,7 @@ from datetime import datetime
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Attachment, Button, make_choice
-from bot.ports import ForgetRecord
+from bot.progress.records import ForgetRecord
 from questions.sections import SECTIONS
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ async def stats(ctx: Ctx) -> None:
         lines.append("No graded answers yet: /mock starts a round, /daily a daily question.")
     text = "\n".join(lines)
     try:
-        from bot.charts import render_stats
+        from bot.progress.charts import render_stats
 
         png = render_stats(view, ctx.event.display_name)
     except Exception:  # the text summary still answers; the failure is logged, not hidden

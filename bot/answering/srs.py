@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -27,11 +27,6 @@ class CardState:
     question_id: str
     data: dict[str, Any]
     due: datetime
-
-
-def new_card(question_id: str, now: datetime) -> CardState:
-    card = Card(due=now)
-    return CardState(question_id, dict(card.to_dict()), now)
 
 
 def review(state: CardState | None, question_id: str, rating: str, now: datetime) -> CardState:
@@ -75,7 +70,3 @@ def postpone(state: CardState, now: datetime, days: int) -> CardState:
     card = Card.from_dict(cast(Any, state.data))
     card.due = now + timedelta(days=days)
     return CardState(state.question_id, dict(card.to_dict()), card.due)
-
-
-def next_due(cards: Iterable[CardState]) -> datetime | None:
-    return min((c.due for c in cards), default=None)

@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from bot.state import AnswerResult
+from bot.answering.results import AnswerResult
 from questions.loader import Bank
 
 LEVELS = ("easy", "medium", "hard")

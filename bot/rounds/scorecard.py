@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from bot.state import AnswerResult
+from bot.answering.results import AnswerResult
 from questions.sections import SECTIONS
 
 COMPETENCIES = ("ML fundamentals", "math and statistics", "coding and CS", "system design", "communication")

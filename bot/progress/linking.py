@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.core.context import Ctx
-from bot.ports import LinkCodeRecord, LinkRecord, UnlinkRecord
+from bot.progress.records import LinkCodeRecord, LinkRecord, UnlinkRecord
 
 CODE_LIFETIME = timedelta(minutes=15)
 

@@ -7,18 +7,21 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot import scorecard
+from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
+from bot.answering.results import AnswerResult, PointResult
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
+from bot.core.state import DialogueState
 from bot.grading.behavioral import analyse
 from bot.grading.rubric import RubricGrader
 from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Grader, PointVerdict, Verdict
-from bot.ports import AnswerRecord, DisputeRecord, RatingRecord, RoundRecord
-from bot.presets import PRESETS
-from bot.selection import adapt_level, pick
-from bot.state import AnswerResult, DialogueState, PointResult, RoundState, Track
+from bot.rounds import scorecard
+from bot.rounds.presets import PRESETS
+from bot.rounds.records import RoundRecord
+from bot.rounds.selection import adapt_level, pick
+from bot.rounds.state import RoundState, Track
 from questions.loader import Bank
 from questions.schema import BehavioralQuestion, DesignScenario, QuizQuestion, TechnicalQuestion
 from questions.sections import SECTIONS

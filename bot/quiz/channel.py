@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Poll
-from bot.daily import describe_days, in_topics, parse_days, parse_topics
-from bot.ports import QuizAnswerRecord, QuizRunRecord, ScheduledRecord, Subscription, SubscriptionRecord
+from bot.daily.question import describe_days, in_topics, parse_days, parse_topics
+from bot.delivery.ports import ScheduledRecord
+from bot.quiz.records import QuizAnswerRecord, QuizRunRecord
 from bot.subscriptions.schedule import next_run, parse_clock, parse_zone
+from bot.subscriptions.subscription import Subscription, SubscriptionRecord
 
 if TYPE_CHECKING:
     from bot.engine import Engine

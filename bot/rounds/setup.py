@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
-from bot.presets import PRESETS
-from bot.rounds import DIFFICULTIES, KIND_MINUTES, LENGTHS, TRACKS, RoundFlow
-from bot.selection import level_from_score
-from bot.state import RoundState, SetupState, Slot, Track
+from bot.rounds.flow import DIFFICULTIES, KIND_MINUTES, LENGTHS, TRACKS, RoundFlow
+from bot.rounds.presets import PRESETS
+from bot.rounds.selection import level_from_score
+from bot.rounds.state import RoundState, SetupState, Slot, Track
 
 
 class RoundSetup(RoundFlow):

@@ -1,0 +1,36 @@
+"""A graded answer, kept in the round's state and stored with the answer."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from bot.core.model import StateModel
+
+ItemKind = Literal["technical", "behavioral", "design", "quiz"]
+
+
+class PointResult(StateModel):
+    point: str
+    status: Literal["covered", "partly", "missed"]
+    evidence: str = ""
+    weight: int = 1
+
+
+class AnswerResult(StateModel):
+    """One graded answer (or one design stage, or one quiz item) inside a round."""
+
+    question_id: str
+    kind: ItemKind
+    section: str
+    topic: str
+    stage: str | None = None
+    score: float = 0.0  # 0-4 after the hint penalty
+    raw_score: float = 0.0
+    hints_used: int = 0
+    skipped: bool = False
+    points: list[PointResult] = Field(default_factory=list)
+    seconds: int = 0
+    words: int = 0
+    notes: list[str] = Field(default_factory=list)
