@@ -7,7 +7,9 @@ from typing import Literal
 from pydantic import Field
 
 from bot.core.model import StateModel
+from questions.schema import BehavioralQuestion, DesignScenario, QuizQuestion, TechnicalQuestion
 
+BankItem = TechnicalQuestion | BehavioralQuestion | DesignScenario | QuizQuestion
 ItemKind = Literal["technical", "behavioral", "design", "quiz"]
 
 
@@ -34,3 +36,17 @@ class AnswerResult(StateModel):
     seconds: int = 0
     words: int = 0
     notes: list[str] = Field(default_factory=list)
+
+
+def kind_of(item: BankItem) -> ItemKind:
+    if isinstance(item, QuizQuestion):
+        return "quiz"
+    if isinstance(item, DesignScenario):
+        return "design"
+    return "behavioral" if isinstance(item, BehavioralQuestion) else "technical"
+
+
+def topic_of(item: BankItem) -> str:
+    if isinstance(item, DesignScenario):
+        return item.title
+    return str(getattr(item, "topic", getattr(item, "group", "")))

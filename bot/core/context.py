@@ -36,6 +36,14 @@ class Ctx:
             self._seen = await self.data.seen()
         return self._seen
 
+    def where(self) -> str:
+        """Where the conversation stands, as a nudge to end a reply that couldn't act."""
+        if self.state.mode == "round":
+            return "Type your answer, or /help."
+        if self.state.mode == "setup":
+            return "Pick one of the options above, or /stop."
+        return "Send /mock to start a round, or /help."
+
     def say(
         self,
         text: str,

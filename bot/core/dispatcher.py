@@ -12,8 +12,8 @@ from typing import Any
 from bot.answering.srs import CardState
 from bot.core.events import Inbound, Reply
 from bot.core.ports import ConversationKey, Profile, StaleState, UnitOfWork, UnitOfWorkFactory
+from bot.core.router import Router
 from bot.core.state import DialogueState
-from bot.engine import Engine
 from bot.progress.records import ForgetRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
 from bot.quiz.records import Leaderboard, QuizRunView
 from bot.subscriptions.subscription import Subscription
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 class Dispatcher:
     def __init__(
-        self, engine: Engine, uow: UnitOfWorkFactory, clock: Callable[[], datetime], *, retries: int = 8
+        self, engine: Router, uow: UnitOfWorkFactory, clock: Callable[[], datetime], *, retries: int = 8
     ) -> None:
         self.engine = engine
         self.uow = uow

@@ -1,12 +1,11 @@
-"""The daily question by DM: settings from chat, the question chosen by spaced repetition,
-its answer, grade, self-rating and the next review date."""
+"""The daily question by DM: chosen by spaced repetition, answered, graded, self-rated, and
+scheduled to come back."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from datetime import date, timedelta
 
 from bot.answering import srs
 from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
@@ -16,263 +15,27 @@ from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
 from bot.daily.state import DailyState
 from bot.grading.rubrics import rubric_for
-from bot.grading.verdict import Verdict
+from bot.grading.verdict import Grader, Verdict
 from bot.rounds.records import RoundRecord
 from bot.rounds.selection import level_from_score
-from bot.subscriptions.schedule import DAYS, local_date, next_run, parse_clock, parse_zone, zone
+from bot.subscriptions.schedule import DAYS, local_date
+from bot.subscriptions.settings import in_topics
 from bot.subscriptions.subscription import Subscription, SubscriptionRecord
+from questions.loader import Bank
 from questions.schema import TechnicalQuestion
 from questions.sections import SECTIONS
 
-if TYPE_CHECKING:
-    from bot.engine import Engine
 
-TOPIC_GROUPS = {
-    "5": "Math",
-    "6": "Computer science",
-    "7": "ML workflows",
-    "8": "ML algorithms",
-    "9": "LLMs and production",
-}
-DAY_PRESETS = {"every": DAYS, "week": DAYS[:5], "end": DAYS[5:]}
-DIFFICULTY_CHOICES = ("easy", "medium", "hard", "match")
-ROLE_LABELS = {"mle": "ML engineer", "ds": "Data scientist", "research": "Research"}
-
-
-def describe_days(days: Sequence[str]) -> str:
-    for name, preset in (("every day", DAYS), ("weekdays", DAYS[:5]), ("weekends", DAYS[5:])):
-        if tuple(days) == preset:
-            return name
-    return ", ".join(d.capitalize() for d in days)
-
-
-def parse_days(text: str) -> tuple[str, ...] | None:
-    raw = text.lower().replace(" ", "")
-    presets = {"everyday": DAYS, "daily": DAYS, "all": DAYS, "weekdays": DAYS[:5], "weekends": DAYS[5:]}
-    if raw in presets:
-        return presets[raw]
-    chosen = {d[:3] for d in raw.split(",") if d}
-    if not chosen or not chosen <= set(DAYS):
-        return None
-    return tuple(d for d in DAYS if d in chosen)
-
-
-def parse_topics(args: Sequence[str]) -> tuple[str, ...] | None:
-    if [a.lower() for a in args] == ["all"]:
-        return ()
-    topics = []
-    for a in args:
-        if a in TOPIC_GROUPS or a in SECTIONS:
-            topics.append(a)
-        else:
-            return None
-    return tuple(topics)
-
-
-def in_topics(section: str, topics: Sequence[str]) -> bool:
-    return not topics or any(section == t or section.startswith(t + ".") for t in topics)
-
-
-class DailyQuestions:
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    # ------------------------------------------------------------------ settings
-
-    async def command(self, ctx: Ctx, args: Sequence[str]) -> None:
-        if ctx.event.chat_kind != "private":
-            ctx.say("The daily question comes by direct message: send /daily to me in a private chat.")
-            return
-        sub = await ctx.data.subscription("daily")
-        if not args:
-            self.show(ctx, sub)
-            return
-        word, rest = args[0].lower(), list(args[1:])
-        if sub is None and word not in ("time", "zone"):
-            if parse_clock(args[0]) is not None:  # "/daily 08:30 Europe/Berlin": subscribe in one go
-                sub = self._new(ctx)
-                word, rest = "time", list(args)
-            else:
-                ctx.say("You're not subscribed yet. Send /daily to set it up, or e.g. /daily 08:30 Europe/Berlin.")
-                return
-        sub = sub or self._new(ctx)
-        if word == "time" and rest:
-            at = parse_clock(rest[0])
-            tz = parse_zone(" ".join(rest[1:])) if len(rest) > 1 else sub.zone
-            if at is None or tz is None:
-                ctx.say("I couldn't read that. Example: /daily time 08:30 or /daily time 7pm Europe/Berlin.")
-                return
-            self.save(
-                ctx, replace(sub, at=at.strftime("%H:%M"), zone=tz, active=True, deactivated_reason=None), "Time set."
-            )
-        elif word == "zone" and rest:
-            tz = parse_zone(" ".join(rest))
-            if tz is None:
-                ctx.say(
-                    "I don't know that time zone. Try a city (Berlin), a zone name (Asia/Kathmandu) or an offset (+05:45)."
-                )
-                return
-            self.save(ctx, replace(sub, zone=tz), "Time zone set.")
-        elif word == "days" and rest:
-            days = parse_days(",".join(rest))
-            if days is None:
-                ctx.say("Days are e.g. weekdays, weekends, everyday, or mon,wed,fri.")
-                return
-            self.save(ctx, replace(sub, days=days), "Days set.")
-        elif word == "topics" and rest:
-            topics = parse_topics(rest)
-            if topics is None:
-                ctx.say("Topics are chapter numbers 5-9 or book sections such as 7.3, or 'all'.")
-                return
-            self.save(ctx, replace(sub, topics=topics), "Topics set.")
-        elif word == "difficulty" and rest and rest[0].lower() in DIFFICULTY_CHOICES:
-            self.save(ctx, replace(sub, difficulty=rest[0].lower()), "Difficulty set.")
-        elif word == "role" and rest and rest[0].lower() in (*ROLE_LABELS, "all"):
-            role = None if rest[0].lower() == "all" else rest[0].lower()
-            self.save(ctx, replace(sub, role=role), "Role set.")
-        elif word in ("pause", "resume", "stop", "now"):
-            await self.choice(ctx, word, "")
-        else:
-            ctx.say("Try /daily, /daily time 08:30, /daily zone Europe/Berlin, /daily days weekdays, /daily topics 5 7, "
-                    "/daily difficulty medium, /daily role ds (mle, ds, research or all), /daily pause, /daily resume "
-                    "or /daily stop.")  # fmt: skip
-
-    def _new(self, ctx: Ctx) -> Subscription:
-        return Subscription(
-            kind="daily",
-            platform=ctx.event.platform,
-            chat_id=ctx.event.chat_id,
-            user_id=0,  # filled in by storage from the conversation's user
-            external_user_id=ctx.event.user_id,
-        )
-
-    def save(self, ctx: Ctx, sub: Subscription, note: str) -> None:
-        sub = replace(
-            sub,
-            next_run=next_run(ctx.now, parse_clock(sub.at) or datetime.min.time(), sub.zone, sub.days)
-            if sub.active
-            else None,
-        )
-        ctx.records.append(SubscriptionRecord(sub))
-        self.show(ctx, sub, note)
-
-    def show(self, ctx: Ctx, sub: Subscription | None, note: str = "") -> None:
-        seq = ctx.state.next_seq()
-        prefix = f"{note}\n" if note else ""
-        if sub is None or sub.deactivated_reason == "unsubscribed":
-            ctx.say(
-                prefix + "📅 Get one interview question a day by direct message, at your local time. Questions you "
-                "found hard come back sooner (spaced repetition); new ones come from your weakest topics.",
-                [Button("Subscribe", make_choice("dl", "sub", seq))],
-            )
-            return
-        status = (
-            "on" if sub.active else f"paused{' (' + sub.deactivated_reason + ')' if sub.deactivated_reason else ''}"
-        )
-        when = ""
-        if sub.active and sub.next_run:
-            nxt = sub.next_run.astimezone(zone(sub.zone))
-            when = f" (next: {nxt:%a %d %b %H:%M})"
-        topics = ", ".join(TOPIC_GROUPS.get(t, t) for t in sub.topics) or "all"
-        lines = [
-            f"📅 Daily question: {status}",
-            f"Time: {sub.at} {sub.zone}, {describe_days(sub.days)}{when}",
-            f"Topics: {topics} · Difficulty: {texts.DIFFICULTY_LABELS[sub.difficulty].lower()} · "
-            f"Role: {ROLE_LABELS.get(sub.role or '', 'any')}",
-            f"Streak: {texts.plural(sub.streak, 'day')} (best {sub.best_streak})",
-        ]
-        buttons = [
-            Button("Pause" if sub.active else "Resume", make_choice("dl", "pause" if sub.active else "resume", seq)),
-            Button("Send one now", make_choice("dl", "now", seq)),
-            Button("Change time", make_choice("dl", "time", seq)),
-            Button("Change time zone", make_choice("dl", "zone", seq)),
-            Button("Every day", make_choice("dl", "days", "every", seq)),
-            Button("Weekdays", make_choice("dl", "days", "week", seq)),
-        ]
-        for key, label in TOPIC_GROUPS.items():
-            mark = "✓ " if key in sub.topics else ""
-            buttons.append(Button(f"{mark}{label}", make_choice("dl", "top", key, seq)))
-        buttons.append(Button("All topics", make_choice("dl", "top", "all", seq)))
-        buttons += [Button(texts.DIFFICULTY_LABELS[d], make_choice("dl", "diff", d, seq)) for d in DIFFICULTY_CHOICES]
-        buttons += [Button(label, make_choice("dl", "role", key, seq)) for key, label in ROLE_LABELS.items()]
-        buttons.append(Button("Any role", make_choice("dl", "role", "all", seq)))
-        buttons.append(Button("Unsubscribe", make_choice("dl", "stop", seq)))
-        ctx.say(prefix + "\n".join(lines), buttons)
-
-    async def choice(self, ctx: Ctx, action: str, value: str) -> None:
-        if action in ("done", "hint", "skip", "rt", "wrong"):
-            await self.answer_action(ctx, action, value)
-            return
-        sub = await ctx.data.subscription("daily")
-        if action == "sub":
-            sub = sub or self._new(ctx)
-            ctx.records.append(SubscriptionRecord(replace(sub, active=False, deactivated_reason="setting up")))
-            ctx.state.awaiting = "daily_zone"
-            ctx.say(
-                "Which time zone are you in? Send a city (Berlin), a zone name (Europe/Berlin) or an offset (+05:45)."
-            )
-            return
-        if sub is None:
-            self.show(ctx, None, "You're not subscribed yet.")
-            return
-        if action == "pause":
-            self.save(ctx, replace(sub, active=False, deactivated_reason=None), "Paused. /daily resume brings it back.")
-        elif action == "resume":
-            self.save(ctx, replace(sub, active=True, deactivated_reason=None), "Resumed.")
-        elif action == "stop":
-            ctx.records.append(
-                SubscriptionRecord(replace(sub, active=False, next_run=None, deactivated_reason="unsubscribed"))
-            )
-            ctx.say("Unsubscribed. Your history and review schedule are kept; /daily subscribes again.")
-        elif action == "time":
-            ctx.state.awaiting = "daily_time"
-            ctx.say(f"What time should it arrive ({sub.zone})? For example 08:30 or 7pm.")
-        elif action == "zone":
-            ctx.state.awaiting = "daily_zone"
-            ctx.say("Which time zone? A city (Berlin), a zone name (Europe/Berlin) or an offset (+05:45).")
-        elif action == "days" and value in DAY_PRESETS:
-            self.save(ctx, replace(sub, days=DAY_PRESETS[value]), "Days set.")
-        elif action == "top" and (value in TOPIC_GROUPS or value == "all"):
-            topics = () if value == "all" else tuple(sorted(set(sub.topics) ^ {value}))
-            self.save(ctx, replace(sub, topics=topics), "Topics set.")
-        elif action == "diff" and value in DIFFICULTY_CHOICES:
-            self.save(ctx, replace(sub, difficulty=value), "Difficulty set.")
-        elif action == "role" and (value in ROLE_LABELS or value == "all"):
-            self.save(ctx, replace(sub, role=None if value == "all" else value), "Role set.")
-        elif action == "now":
-            await self.send_question(ctx, sub)
-        else:
-            ctx.say("Sorry, I don't recognise that button.")
-
-    async def awaited_text(self, ctx: Ctx, text: str) -> None:
-        """A time or time zone typed after the bot asked for it."""
-        sub = await ctx.data.subscription("daily") or self._new(ctx)
-        if ctx.state.awaiting == "daily_zone":
-            tz = parse_zone(text)
-            if tz is None:
-                ctx.say(
-                    "I don't know that time zone. Try a city (Berlin), a zone name (Asia/Kathmandu) or an offset (+05:45), or /daily to go back."
-                )
-                return
-            ctx.state.awaiting = "daily_time"
-            ctx.records.append(SubscriptionRecord(replace(sub, zone=tz)))
-            ctx.say(f"Time zone: {tz}. What time should the question arrive? For example 08:30 or 7pm.")
-            return
-        at = parse_clock(text)
-        if at is None:
-            ctx.say("I couldn't read that time. Send it like 08:30, 18:05 or 7pm, or /daily to go back.")
-            return
-        ctx.state.awaiting = None
-        self.save(
-            ctx, replace(sub, at=at.strftime("%H:%M"), active=True, deactivated_reason=None), "You're subscribed!"
-        )
-
-    # ------------------------------------------------------------------ the question
+class DailyQuestion:
+    def __init__(self, bank: Bank, grader: Grader, new_id: Callable[[], str]) -> None:
+        self.bank = bank
+        self.grader = grader
+        self.new_id = new_id
 
     def candidates(self, sub: Subscription, profile_level: str) -> list[str]:
         want = None if sub.difficulty == "match" else sub.difficulty
         out = []
-        for q in self.engine.bank.technical.values():
+        for q in self.bank.technical.values():
             if not in_topics(q.section, sub.topics):
                 continue
             if want and q.difficulty != want:
@@ -282,11 +45,11 @@ class DailyQuestions:
             out.append(q.id)
         if sub.difficulty == "match" and profile_level != "hard":
             # new users start away from the hardest questions; reviews are unaffected
-            easier = [q for q in out if self.engine.bank.technical[q].difficulty != "hard"]
+            easier = [q for q in out if self.bank.technical[q].difficulty != "hard"]
             out = easier or out
         return out
 
-    async def send_question(self, ctx: Ctx, sub: Subscription | None = None) -> None:
+    async def send(self, ctx: Ctx, sub: Subscription | None = None) -> None:
         scheduled = sub is None
         sub = sub or await ctx.data.subscription("daily")
         if sub is None or (scheduled and not sub.active):
@@ -299,7 +62,7 @@ class DailyQuestions:
         profile = await ctx.profile()
         level = level_from_score(profile.recent_scores.get("daily"))
         candidates = self.candidates(sub, level)
-        bank = self.engine.bank.technical
+        bank = self.bank.technical
         pick = srs.choose(
             cards,
             candidates,
@@ -317,7 +80,7 @@ class DailyQuestions:
         for i, qid in enumerate(pick.postponed):
             ctx.records.append(CardRecord(profile.user_id, srs.postpone(cards[qid], ctx.now, 1 + i // 3)))
         question = bank[pick.question_id]
-        round_id = self.engine.new_id()
+        round_id = self.new_id()
         st.daily = DailyState(question_id=question.id, round_id=round_id, sent_at=ctx.now)
         ctx.records.append(RoundRecord(round_id, "daily", question.difficulty, 1, "active", ctx.now))
         review = " (review)" if question.id in cards else ""
@@ -349,7 +112,7 @@ class DailyQuestions:
         )
 
     def _question(self, qid: str) -> TechnicalQuestion | None:
-        return self.engine.bank.technical.get(qid)
+        return self.bank.technical.get(qid)
 
     async def answer_text(self, ctx: Ctx, text: str, *, quiet: bool = False) -> bool:
         """Keep one part of the answer; True when kept. `quiet`: it is the whole answer (a form)."""
@@ -398,7 +161,7 @@ class DailyQuestions:
             if not answer:
                 ctx.say("You haven't written an answer yet. Type it here, or press Skip.")
                 return
-            verdict = await self.engine.grader.grade(rubric_for(question), answer)
+            verdict = await self.grader.grade(rubric_for(question), answer)
             await self._graded(ctx, question, answer, verdict)
         elif action == "rt" and value in srs.RATINGS and daily.phase == "rate":
             await self._rate(ctx, value)

@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
-from bot.rounds.flow import DIFFICULTIES, KIND_MINUTES, LENGTHS, TRACKS, RoundFlow
+from bot.rounds.flow import RoundFlow, round_record, start_button
 from bot.rounds.presets import PRESETS
 from bot.rounds.selection import level_from_score
 from bot.rounds.state import RoundState, SetupState, Slot, Track
 
+TRACKS: tuple[Track, ...] = ("technical", "behavioral", "mixed", "design", "quiz", "loop")
+DIFFICULTIES = ("easy", "medium", "hard", "match")
+LENGTHS = (3, 5, 8)
+KIND_MINUTES = {"technical": 5.0, "behavioral": 3.0, "design": 40.0, "quiz": 0.5}
+TRACK_LABELS = {
+    "technical": "Technical",
+    "behavioral": "Behavioral",
+    "mixed": "Mixed",
+    "design": "System design",
+    "quiz": "Quiz drill",
+    "loop": "Full interview loop",
+}
 
-class RoundSetup(RoundFlow):
-    async def _cmd_mock(self, ctx: Ctx, args: Sequence[str]) -> None:
+
+class RoundSetup:
+    def __init__(self, flow: RoundFlow, new_id: Callable[[], str]) -> None:
+        self.flow = flow
+        self.new_id = new_id
+
+    async def mock(self, ctx: Ctx, args: Sequence[str]) -> None:
         st = ctx.state
         if st.mode == "round" and st.round is not None:
-            self._show_current(ctx, "We're in the middle of a round; let's carry on.")
+            self.flow.show_current(ctx, "We're in the middle of a round; let's carry on.")
             return
         if st.paused is not None and not args:
             p = st.paused
             seq = st.next_seq()
             st.mode, st.setup = "setup", SetupState(step="track")
             ctx.say(
-                f"You have a paused {texts.TRACK_LABELS[p.track].lower()} round at question "
+                f"You have a paused {TRACK_LABELS[p.track].lower()} round at question "
                 f"{min(p.slot + 1, p.length)}/{p.length}. Resume it, or start a new one?",
                 [
                     Button("Resume", make_choice("mk", "rs", "resume", seq)),
@@ -56,21 +73,21 @@ class RoundSetup(RoundFlow):
         elif setup.track == "loop" and setup.role is None:
             setup.step = "role"
         elif setup.track == "loop":
-            await self._start_round(ctx, setup, 0)
+            await self._start(ctx, setup, 0)
             return
         elif setup.difficulty is None:
             setup.step = "difficulty"
         elif setup.track == "design":
-            await self._start_round(ctx, setup, 1)
+            await self._start(ctx, setup, 1)
             return
         elif setup.length is not None:
-            await self._start_round(ctx, setup, setup.length)
+            await self._start(ctx, setup, setup.length)
             return
         else:
             setup.step = "length"
-        self._ask_setup(ctx)
+        self.ask(ctx)
 
-    def _ask_setup(self, ctx: Ctx, note: str = "") -> None:
+    def ask(self, ctx: Ctx, note: str = "") -> None:
         st = ctx.state
         setup = st.setup or SetupState()
         seq = st.next_seq()
@@ -78,7 +95,7 @@ class RoundSetup(RoundFlow):
         if setup.step == "track":
             ctx.say(
                 prefix + "What kind of round would you like?",
-                [Button(texts.TRACK_LABELS[t], make_choice("mk", "tr", t, seq)) for t in TRACKS],
+                [Button(TRACK_LABELS[t], make_choice("mk", "tr", t, seq)) for t in TRACKS],
             )
         elif setup.step == "role":
             ctx.say(
@@ -97,10 +114,13 @@ class RoundSetup(RoundFlow):
                 [Button(str(n), make_choice("mk", "ln", n, seq)) for n in LENGTHS],
             )
 
-    async def _setup_choice(self, ctx: Ctx, action: str, value: str) -> None:
+    async def choice(self, ctx: Ctx, action: str, value: str) -> None:
+        if action == "go":  # the Start button
+            await self.mock(ctx, ())
+            return
         st = ctx.state
         if st.mode != "setup" or st.setup is None:
-            self._stale(ctx)
+            await self.stale(ctx)
             return
         setup = st.setup
         if action == "rs" and value in ("resume", "new") and st.paused is not None:
@@ -108,11 +128,11 @@ class RoundSetup(RoundFlow):
                 rnd, st.paused = st.paused, None
                 st.mode, st.setup, st.round = "round", None, rnd
                 rnd.question_started = ctx.now
-                ctx.records.append(self._round_record(rnd, "active", ctx.now))
-                self._show_current(ctx, "Welcome back! Picking up where we left off.")
+                ctx.records.append(round_record(rnd, "active", ctx.now))
+                self.flow.show_current(ctx, "Welcome back! Picking up where we left off.")
             else:
                 old, st.paused = st.paused, None
-                ctx.records.append(self._round_record(old, "stopped", ctx.now))
+                ctx.records.append(round_record(old, "stopped", ctx.now))
                 st.setup = SetupState()
                 await self._advance_setup(ctx)
             return
@@ -123,22 +143,21 @@ class RoundSetup(RoundFlow):
         elif action == "df" and value in DIFFICULTIES and setup.step == "difficulty":
             setup.difficulty = value  # type: ignore[assignment]
         elif action == "ln" and value.isdigit() and int(value) in LENGTHS and setup.step == "length":
-            await self._start_round(ctx, setup, int(value))
+            await self._start(ctx, setup, int(value))
             return
         else:
-            self._stale(ctx)
+            await self.stale(ctx)
             return
         await self._advance_setup(ctx)
 
-    def _stale(self, ctx: Ctx) -> None:
+    async def stale(self, ctx: Ctx) -> None:
+        """A button from an earlier message: show where we are instead of acting on it."""
         if ctx.state.mode == "round":
-            self._show_current(ctx, "That button belongs to an earlier message. Here is where we are:")
+            self.flow.show_current(ctx, "That button belongs to an earlier message. Here is where we are:")
         elif ctx.state.mode == "setup":
-            self._ask_setup(ctx, "That button belongs to an earlier message.")
+            self.ask(ctx, "That button belongs to an earlier message.")
         else:
-            ctx.say(
-                "That button belongs to an earlier message. " + self._where(ctx.state), [self._new_round_button(ctx)]
-            )
+            ctx.say("That button belongs to an earlier message. " + ctx.where(), [start_button(ctx)])
 
     def _plan(self, setup: SetupState, length: int) -> tuple[list[Slot], str | None]:
         track = setup.track or "technical"
@@ -161,7 +180,7 @@ class RoundSetup(RoundFlow):
             kinds = [track] * length
         return [Slot(kind=k, difficulty=diff) for k in kinds], None  # type: ignore[arg-type]
 
-    async def _start_round(self, ctx: Ctx, setup: SetupState, length: int) -> None:
+    async def _start(self, ctx: Ctx, setup: SetupState, length: int) -> None:
         st = ctx.state
         plan, preset = self._plan(setup, length)
         difficulty = setup.difficulty or ("medium" if setup.track != "loop" else PRESETS[preset or "mle-j"].difficulty)
@@ -179,9 +198,9 @@ class RoundSetup(RoundFlow):
             level=level,
         )
         st.mode, st.setup, st.round = "round", None, rnd
-        ctx.records.append(self._round_record(rnd, "active", ctx.now))
+        ctx.records.append(round_record(rnd, "active", ctx.now))
         ctx.say(self._intro(ctx, rnd))
-        await self._ask_current(ctx, rnd)
+        await self.flow.ask_current(ctx, rnd)
 
     def _intro(self, ctx: Ctx, rnd: RoundState) -> str:
         minutes = sum(KIND_MINUTES[s.kind] for s in rnd.plan)
@@ -215,3 +234,7 @@ class RoundSetup(RoundFlow):
             head + "\nAnswer in as many messages as you like, then press Done or send /done. "
             "/hint, /skip, /repeat, /time, /pause and /stop work at any time; /help lists them."
         )
+
+    async def cancel(self, ctx: Ctx) -> None:
+        ctx.state.mode, ctx.state.setup = "idle", None
+        ctx.say("Cancelled. Send /mock whenever you want to start.")
