@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.answering.flow import AnswerFlow
 from bot.core.router import Router
 from bot.daily import routes as daily
 from bot.grading.rubric import RubricGrader
@@ -32,8 +33,8 @@ class Engine(Router):
     ) -> None:
         super().__init__(clock)
         self.bank = bank
-        grader = grader or RubricGrader()
-        daily.register(self, bank, grader, new_id)
+        answering = AnswerFlow(grader or RubricGrader())
+        daily.register(self, bank, answering, new_id)
         quiz.register(self, bank, new_id)
         progress.register(self, new_id)
-        rounds.register(self, bank, grader, new_id)
+        rounds.register(self, bank, answering, new_id)

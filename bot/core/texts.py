@@ -1,11 +1,8 @@
 """User-facing wording that more than one part of the engine uses."""
 
 MAX_MESSAGE_CHARS = 8000
-MAX_ANSWER_CHARS = 20000
-HINT_PENALTY = 0.3
 
 DIFFICULTY_LABELS = {"easy": "Easy", "medium": "Medium", "hard": "Hard", "match": "Match my level"}
-RATING_LABELS = {"again": "Again", "hard": "Hard", "good": "Good", "easy": "Easy"}
 
 
 def plural(n: int, word: str) -> str:

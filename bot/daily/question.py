@@ -8,14 +8,12 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.answering import srs
-from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
-from bot.answering.results import AnswerResult, PointResult
+from bot.answering.flow import RATING_LABELS, AnswerFlow, Choices
+from bot.answering.records import CardRecord
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
 from bot.daily.state import DailyState
-from bot.grading.rubrics import rubric_for
-from bot.grading.verdict import Grader, Verdict
 from bot.rounds.records import RoundRecord
 from bot.rounds.selection import level_from_score
 from bot.subscriptions.schedule import DAYS, local_date
@@ -25,11 +23,14 @@ from questions.loader import Bank
 from questions.schema import TechnicalQuestion
 from questions.sections import SECTIONS
 
+# The daily question's buttons predate the shared flow; their ids stay as they were.
+DAILY = Choices(answer="dl", rating="dl:rt", dispute="dl:wrong")
+
 
 class DailyQuestion:
-    def __init__(self, bank: Bank, grader: Grader, new_id: Callable[[], str]) -> None:
+    def __init__(self, bank: Bank, answering: AnswerFlow, new_id: Callable[[], str]) -> None:
         self.bank = bank
-        self.grader = grader
+        self.answering = answering
         self.new_id = new_id
 
     def candidates(self, sub: Subscription, profile_level: str) -> list[str]:
@@ -119,23 +120,9 @@ class DailyQuestion:
         daily = ctx.state.daily
         assert daily is not None
         if daily.phase == "rate":
-            self._ask_rating(ctx, "How well did you know today's question?")
+            self.answering.ask_rating(ctx, DAILY, "How well did you know today's question?")
             return False
-        if sum(len(p) for p in daily.answer) + len(text) > texts.MAX_ANSWER_CHARS:
-            ctx.say("That's the most I keep for one answer. Press Done to have it graded.")
-            return False
-        daily.answer.append(text.strip())
-        if quiet:
-            return True
-        seq = ctx.state.next_seq()
-        words = sum(len(p.split()) for p in daily.answer)
-        done = make_choice("dl", "done", seq)
-        ctx.say(
-            f"Noted ({texts.plural(words, 'word')}). Add more, or press Done.",
-            [Button("Done", done), Button("Hint", make_choice("dl", "hint", seq))],
-            answer_choice=done,
-        )
-        return True
+        return self.answering.collect(ctx, daily, text, DAILY, quiet=quiet)
 
     async def answer_action(self, ctx: Ctx, action: str, value: str) -> None:
         daily = ctx.state.daily
@@ -144,63 +131,42 @@ class DailyQuestion:
             ctx.say("There's no daily question open. /daily shows your subscription.")
             return
         if action == "hint":
-            if daily.phase != "answer" or daily.hints_used >= len(question.hints):
-                ctx.say("No more hints for this one.")
-                return
-            daily.hints_used += 1
-            ctx.say(f"💡 Hint {daily.hints_used}/{len(question.hints)}: {question.hints[daily.hints_used - 1]}")
+            if daily.phase == "rate":
+                self.answering.ask_rating(ctx, DAILY, "Hints are for open questions; this one is done.")
+            else:
+                self.answering.hint(ctx, daily, question.hints)
         elif action == "skip":
             points = "\n".join(f"  • {p.point}" for p in question.key_points)
             ctx.say(f"Skipped. A strong answer covers:\n{points}\n\nReference answer:\n{question.reference_answer}")
             await self._rate(ctx, "again", automatic=True)
         elif action == "done":
             if daily.phase == "rate":
-                self._ask_rating(ctx)
+                self.answering.ask_rating(ctx, DAILY)
                 return
             answer = "\n".join(daily.answer).strip()
             if not answer:
                 ctx.say("You haven't written an answer yet. Type it here, or press Skip.")
                 return
-            verdict = await self.grader.grade(rubric_for(question), answer)
-            await self._graded(ctx, question, answer, verdict)
+            graded = await self.answering.grade(ctx, question, daily, round_id=daily.round_id, started=daily.sent_at)
+            await self._graded(ctx, question, graded.result.score, graded.feedback)
         elif action == "rt" and value in srs.RATINGS and daily.phase == "rate":
             await self._rate(ctx, value)
         elif action == "wrong" and daily.phase == "rate":
-            ctx.records.append(DisputeRecord(daily.round_id, daily.question_id, ctx.now))
-            self._ask_rating(ctx, "Thanks, I've recorded that you think this grade is wrong.")
+            self.answering.dispute(ctx, daily.round_id, daily.question_id, DAILY)
         else:
             ctx.say("Sorry, I don't recognise that button.")
 
-    async def _graded(self, ctx: Ctx, question: TechnicalQuestion, answer: str, verdict: Verdict) -> None:
+    async def _graded(self, ctx: Ctx, question: TechnicalQuestion, score: float, feedback: str) -> None:
         daily = ctx.state.daily
         assert daily is not None
-        score = round(max(0.0, verdict.score - texts.HINT_PENALTY * daily.hints_used), 2)
-        result = AnswerResult(
-            question_id=question.id,
-            kind="technical",
-            section=question.section,
-            topic=question.topic,
-            score=score,
-            raw_score=verdict.score,
-            hints_used=daily.hints_used,
-            points=[
-                PointResult(point=p.point, status=p.status, evidence=p.evidence, weight=p.weight)
-                for p in verdict.points
-            ],
-            seconds=int((ctx.now - daily.sent_at).total_seconds()),
-            words=len(answer.split()),
-        )
-        ctx.records.append(AnswerRecord(daily.round_id, result, answer, verdict.to_json(), ctx.now))
-        daily.phase, daily.score, daily.answer = "rate", score, []
+        daily.phase, daily.score = "rate", score
         sub = await ctx.data.subscription("daily")
         streak = ""
         if sub is not None:
             sub = self._bump_streak(sub, local_date(ctx.now, sub.zone))
             ctx.records.append(SubscriptionRecord(sub))
             streak = f"\n🔥 Streak: {texts.plural(sub.streak, 'day')}"
-        self._ask_rating(
-            ctx, f"Score: {score:.1f}/4\n{verdict.feedback}\n\nReference answer:\n{question.reference_answer}{streak}"
-        )
+        self.answering.reveal(ctx, question, feedback + streak, DAILY)
 
     @staticmethod
     def _bump_streak(sub: Subscription, today: date) -> Subscription:
@@ -210,22 +176,10 @@ class DailyQuestion:
         streak = sub.streak + 1 if last == today - timedelta(days=1) else 1
         return replace(sub, streak=streak, best_streak=max(sub.best_streak, streak), last_answered=today.isoformat())
 
-    def _ask_rating(self, ctx: Ctx, note: str = "") -> None:
-        seq = ctx.state.next_seq()
-        ctx.say(
-            (f"{note}\n\n" if note else "") + "How well did you know it? Your rating decides when it comes back.",
-            [Button(texts.RATING_LABELS[r], make_choice("dl", "rt", r, seq)) for r in srs.RATINGS]
-            + [Button("This grade is wrong", make_choice("dl", "wrong", seq))],
-        )
-
     async def _rate(self, ctx: Ctx, rating: str, *, automatic: bool = False) -> srs.CardState:
         daily = ctx.state.daily
         assert daily is not None
-        cards = await ctx.data.cards()
-        profile = await ctx.profile()
-        card = srs.review(cards.get(daily.question_id), daily.question_id, rating, ctx.now)
-        ctx.records.append(CardRecord(profile.user_id, card))
-        ctx.records.append(RatingRecord(daily.round_id, daily.question_id, rating, ctx.now))
+        card = await self.answering.rate(ctx, daily.round_id, daily.question_id, rating)
         ctx.records.append(RoundRecord(daily.round_id, "daily", "", 1, "finished", ctx.now))
         ctx.state.daily = None
         if automatic:
@@ -235,6 +189,6 @@ class DailyQuestion:
         due = local_date(card.due, zone_name)
         days = (due - local_date(ctx.now, zone_name)).days
         ctx.say(
-            f"Rated “{texts.RATING_LABELS[rating]}”. This question comes back on {due:%a %d %b} (in {texts.plural(days, 'day')})."
+            f"Rated “{RATING_LABELS[rating]}”. This question comes back on {due:%a %d %b} (in {texts.plural(days, 'day')})."
         )
         return card

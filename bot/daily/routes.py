@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.answering.flow import AnswerFlow
 from bot.core.context import Ctx
 from bot.core.router import CommandHandler, Router
 from bot.daily.question import DailyQuestion
 from bot.daily.settings import DailySettings
-from bot.grading.verdict import Grader
 from questions.loader import Bank
 
 ANSWER_ACTIONS = ("done", "hint", "skip", "rt", "wrong")
@@ -26,8 +26,8 @@ def wants_text(ctx: Ctx) -> bool:
     return st.mode != "round" and (st.awaiting is not None or (st.mode == "idle" and st.daily is not None))
 
 
-def register(router: Router, bank: Bank, grader: Grader, new_id: Callable[[], str]) -> None:
-    question = DailyQuestion(bank, grader, new_id)
+def register(router: Router, bank: Bank, answering: AnswerFlow, new_id: Callable[[], str]) -> None:
+    question = DailyQuestion(bank, answering, new_id)
     settings = DailySettings(question)
 
     def answer(name: str) -> CommandHandler:

@@ -1,67 +1,42 @@
-"""Answering inside a round: the answer's parts, hints, grading, follow-ups, design stages,
-quiz picks, skips and the self-rating; /repeat, /time, /pause and /stop."""
+"""A round's question being answered: what only rounds have (follow-ups, design stages, quiz picks,
+skips, /repeat, /time, /pause, /stop) around the shared AnswerFlow."""
 
 from __future__ import annotations
 
-from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
+from bot.answering.flow import HINT_PENALTY, RATING_LABELS
+from bot.answering.records import AnswerRecord
 from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
 from bot.core import texts
 from bot.core.context import Ctx
-from bot.core.events import Button, make_choice
-from bot.grading.behavioral import analyse
 from bot.grading.rubrics import rubric_for
-from bot.grading.verdict import Grader, PointVerdict, Verdict
-from bot.rounds.flow import STAGE_LABELS, Asked, RoundFlow, round_record
+from bot.grading.verdict import PointVerdict
+from bot.rounds.flow import ROUND, STAGE_LABELS, Asked, RoundFlow, round_record
 from bot.rounds.state import RoundState
-from questions.schema import BehavioralQuestion, DesignScenario, QuizQuestion, TechnicalQuestion
+from questions.schema import DesignScenario, QuizQuestion
 
 
 class RoundAnswers:
-    def __init__(self, flow: RoundFlow, grader: Grader) -> None:
+    def __init__(self, flow: RoundFlow) -> None:
         self.flow = flow
-        self.grader = grader
+        self.answering = flow.answering
 
     async def text(self, ctx: Ctx, text: str) -> None:
         rnd = ctx.state.round
         assert rnd is not None
         if rnd.phase == "rate":
-            self.flow.ask_rating(ctx, "Before we move on, how well did you know this one?")
+            self.answering.ask_rating(ctx, ROUND, "Before we move on, how well did you know this one?")
         elif rnd.current_slot.kind == "quiz":
             self.flow.show_current(ctx, "Pick one of the options.")
         else:
-            self.add_part(ctx, rnd, text)
+            self.answering.collect(ctx, rnd, text, ROUND)
 
     async def submit(self, ctx: Ctx, text: str) -> bool:
         """A whole answer from a form; False when no answer is open for it."""
         rnd = ctx.state.round
         if ctx.state.mode != "round" or rnd is None or rnd.phase == "rate":
             return False
-        if self.add_part(ctx, rnd, text, quiet=True):
+        if self.answering.collect(ctx, rnd, text, ROUND, quiet=True):
             await self.command(ctx, rnd, "done")
-        return True
-
-    def add_part(self, ctx: Ctx, rnd: RoundState, text: str, *, quiet: bool = False) -> bool:
-        """Keep one part of the answer; False when the answer is already as long as we keep.
-        `quiet`: the part is the whole answer (a submitted form), so no "add more" prompt."""
-        so_far = sum(len(p) for p in rnd.answer)
-        if so_far + len(text) > texts.MAX_ANSWER_CHARS:
-            ctx.say(
-                f"Your answer is already {so_far:,} characters; that's the most I keep for one question. Press Done "
-                "to have it graded.",
-                [Button("Done", make_choice("rd", "done", ctx.state.next_seq()))],
-            )
-            return False
-        rnd.answer.append(text.strip())
-        if quiet:
-            return True
-        count = sum(len(p.split()) for p in rnd.answer)
-        seq = ctx.state.next_seq()
-        done = make_choice("rd", "done", seq)
-        ctx.say(
-            f"Noted ({texts.plural(count, 'word')} so far). Add more, or press Done when you're finished.",
-            [Button("Done", done), Button("Hint", make_choice("rd", "hint", seq))],
-            answer_choice=done,
-        )
         return True
 
     async def command(self, ctx: Ctx, rnd: RoundState, name: str) -> None:
@@ -83,7 +58,7 @@ class RoundAnswers:
             if name in ("skip", "next", "done"):
                 await self.flow.advance(ctx, rnd)
             else:
-                self.flow.ask_rating(ctx, "Hints are for open questions; this one is done.")
+                self.answering.ask_rating(ctx, ROUND, "Hints are for open questions; this one is done.")
         elif name == "hint":
             self._hint(ctx, rnd, item)
         elif name == "done":
@@ -108,14 +83,7 @@ class RoundAnswers:
         if rnd.phase == "follow_up":
             ctx.say("No hints for follow-ups: answer with what you know, or press Skip follow-up.")
             return
-        if rnd.hints_used >= len(hints):
-            ctx.say(f"That was the last hint ({len(hints)} of {len(hints)}). Give it your best shot.")
-            return
-        rnd.hints_used += 1
-        ctx.say(
-            f"💡 Hint {rnd.hints_used}/{len(hints)}: {hints[rnd.hints_used - 1]}\n"
-            f"(Each hint costs {texts.HINT_PENALTY} points of the 4.)"
-        )
+        self.answering.hint(ctx, rnd, hints)
 
     async def _done(self, ctx: Ctx, rnd: RoundState, item: Asked) -> None:
         if isinstance(item, QuizQuestion):
@@ -128,63 +96,22 @@ class RoundAnswers:
         if rnd.phase == "follow_up":
             await self._grade_follow_up(ctx, rnd, item, answer)
             return
-        rubric = rubric_for(item, rnd.stage) if not isinstance(item, QuizQuestion) else None
-        assert rubric is not None
-        verdict = await self.grader.grade(rubric, answer)
-        notes: list[str] = []
-        score = verdict.score
-        if isinstance(item, BehavioralQuestion):
-            star = analyse(answer)
-            score = round(0.5 * verdict.score + 0.5 * star.score, 2)
-            notes = star.notes
-        penalty = texts.HINT_PENALTY * rnd.hints_used
-        result = AnswerResult(
-            question_id=item.id,
-            kind="design"
-            if isinstance(item, DesignScenario)
-            else "behavioral"
-            if isinstance(item, BehavioralQuestion)
-            else "technical",
-            section=item.section,
-            topic=item.title
-            if isinstance(item, DesignScenario)
-            else getattr(item, "topic", getattr(item, "group", "")),
-            stage=item.stages[rnd.stage].stage if isinstance(item, DesignScenario) else None,
-            score=round(max(0.0, score - penalty), 2),
-            raw_score=score,
-            hints_used=rnd.hints_used,
-            points=[
-                PointResult(point=p.point, status=p.status, evidence=p.evidence, weight=p.weight)
-                for p in verdict.points
-            ],
-            seconds=int((ctx.now - rnd.question_started).total_seconds()),
-            words=len(answer.split()),
-            notes=notes,
+        graded = await self.answering.grade(
+            ctx, item, rnd, round_id=rnd.round_id, started=rnd.question_started, stage=rnd.stage
         )
-        rnd.results.append(result)
-        ctx.records.append(AnswerRecord(rnd.round_id, result, answer, verdict.to_json(), ctx.now))
-        rnd.answer, rnd.hints_used = [], 0
-        feedback = self._feedback_text(result, verdict, notes, penalty)
+        rnd.results.append(graded.result)
+        feedback = graded.feedback
         if isinstance(item, DesignScenario):
             ctx.say(feedback)
             await self._next_stage(ctx, rnd, item)
             return
-        follow_up = verdict.follow_up or (item.follow_ups[0] if item.follow_ups else None)
+        follow_up = graded.verdict.follow_up or (item.follow_ups[0] if item.follow_ups else None)
         if follow_up:
             rnd.phase, rnd.follow_up = "follow_up", follow_up
             rnd.question_started = ctx.now
             self.flow.show_current(ctx, feedback)
         else:
             self._reveal(ctx, rnd, item, feedback)
-
-    def _feedback_text(self, result: AnswerResult, verdict: Verdict, notes: list[str], penalty: float) -> str:
-        head = f"Score: {result.score:.1f}/4"
-        if penalty:
-            head += f" (hints cost {penalty:.1f})"
-        parts = [head, verdict.feedback]
-        if notes:
-            parts.append("Structure:\n" + "\n".join(f"  • {n}" for n in notes))
-        return "\n".join(p for p in parts if p)
 
     async def _grade_follow_up(self, ctx: Ctx, rnd: RoundState, item: Asked, answer: str) -> None:
         """A follow-up can earn back half of what the main answer missed."""
@@ -194,7 +121,7 @@ class RoundAnswers:
         gained: list[str] = []
         if open_points:
             rubric = rubric_for(item)
-            verdict = await self.grader.grade(rubric, answer)
+            verdict = await self.answering.grader.grade(rubric, answer)
             now: dict[str, PointVerdict] = {p.point: p for p in verdict.points}
             for p in open_points:
                 later = now.get(p.point)
@@ -210,7 +137,7 @@ class RoundAnswers:
             new_raw = 4.0 * earned / total
             if gained and new_raw > result.raw_score:
                 result.raw_score = round(new_raw, 2)
-                result.score = round(max(0.0, new_raw - texts.HINT_PENALTY * result.hints_used), 2)
+                result.score = round(max(0.0, new_raw - HINT_PENALTY * result.hints_used), 2)
         ctx.records.append(
             AnswerRecord(
                 rnd.round_id, result, answer, {"follow_up": rnd.follow_up, "gained": gained}, ctx.now, follow_up=True
@@ -224,29 +151,18 @@ class RoundAnswers:
         self._reveal(ctx, rnd, item, note)
 
     def _reveal(self, ctx: Ctx, rnd: RoundState, item: Asked, note: str) -> None:
-        if isinstance(item, BehavioralQuestion):
-            ref = "How to structure a strong answer:\n" + item.structure
-            ref += "\n\nInterviewers listen for: " + "; ".join(item.listens_for)
-        elif isinstance(item, DesignScenario):
-            ref = "Trade-offs a strong candidate raises:\n" + "\n".join(f"  • {t}" for t in item.trade_offs)
-        elif isinstance(item, TechnicalQuestion):
-            ref = "Reference answer:\n" + item.reference_answer
-        else:
-            ref = ""
+        assert not isinstance(item, QuizQuestion)  # a drill's answer shows at once, with nothing to rate
         rnd.phase = "rate"
         rnd.follow_up = None
-        self.flow.ask_rating(ctx, f"{note}\n\n{ref}".strip())
+        self.answering.reveal(ctx, item, note, ROUND)
 
     async def rate(self, ctx: Ctx, rnd: RoundState, rating: str) -> None:
         qid = rnd.current_id or ""
         if rating == "wrong":
-            ctx.records.append(DisputeRecord(rnd.round_id, qid, ctx.now))
-            self.flow.ask_rating(
-                ctx, "Thanks, I've recorded that you think this grade is wrong; the rubric will be reviewed."
-            )
+            self.answering.dispute(ctx, rnd.round_id, qid, ROUND)
             return
-        ctx.records.append(RatingRecord(rnd.round_id, qid, rating, ctx.now))
-        ctx.say(f"Rated “{texts.RATING_LABELS[rating]}”.")
+        await self.answering.rate(ctx, rnd.round_id, qid, rating)
+        ctx.say(f"Rated “{RATING_LABELS[rating]}”.")
         await self.flow.advance(ctx, rnd)
 
     async def _skip(self, ctx: Ctx, rnd: RoundState, item: Asked) -> None:

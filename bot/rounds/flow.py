@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.answering.flow import AnswerFlow, Choices
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
@@ -17,13 +18,15 @@ from questions.loader import Bank
 from questions.schema import BehavioralQuestion, DesignScenario, QuizQuestion, TechnicalQuestion
 from questions.sections import SECTIONS
 
-RATINGS = ("again", "hard", "good", "easy")
 STAGE_LABELS = {
     "setup": "Project set-up and requirements",
     "data": "Data pipeline",
     "modeling": "Modeling",
     "serving": "Serving and monitoring",
 }
+
+# Inside a round the rating buttons have a namespace of their own and a Next button beside them.
+ROUND = Choices(answer="rd", rating="rt", dispute="rt:wrong", after_rating="rd:next")
 
 Asked = TechnicalQuestion | BehavioralQuestion | DesignScenario | QuizQuestion
 
@@ -38,8 +41,9 @@ def round_record(rnd: RoundState, status: str, now: datetime, card: dict[str, An
 
 
 class RoundFlow:
-    def __init__(self, bank: Bank) -> None:
+    def __init__(self, bank: Bank, answering: AnswerFlow) -> None:
         self.bank = bank
+        self.answering = answering
 
     def item(self, qid: str | None) -> Asked | None:
         item = self.bank.get(qid) if qid else None
@@ -91,7 +95,7 @@ class RoundFlow:
             ctx.say(note or ctx.where())
             return
         if rnd.phase == "rate":
-            self.ask_rating(ctx, note)
+            self.answering.ask_rating(ctx, ROUND, note)
             return
         seq = st.next_seq()
         slot = rnd.current_slot
@@ -126,18 +130,6 @@ class RoundFlow:
                 Button(skip_label, make_choice("rd", "skip", seq)),
             ],
             answer_choice=done,
-        )
-
-    def ask_rating(self, ctx: Ctx, note: str = "") -> None:
-        seq = ctx.state.next_seq()
-        prefix = f"{note}\n\n" if note else ""
-        ctx.say(
-            prefix + "How well did you know this? Your rating schedules when it comes back for review.",
-            [Button(texts.RATING_LABELS[r], make_choice("rt", r, seq)) for r in RATINGS]
-            + [
-                Button("This grade is wrong", make_choice("rt", "wrong", seq)),
-                Button("Next", make_choice("rd", "next", seq)),
-            ],
         )
 
     async def advance(self, ctx: Ctx, rnd: RoundState) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.answering.flow import AnswerFlow
+from bot.answering.srs import RATINGS
 from bot.core.context import Ctx
 from bot.core.router import CommandHandler, Router
-from bot.grading.verdict import Grader
 from bot.rounds.answers import RoundAnswers
-from bot.rounds.flow import RATINGS, RoundFlow
+from bot.rounds.flow import RoundFlow
 from bot.rounds.history import history
 from bot.rounds.home import Home
 from bot.rounds.setup import RoundSetup
@@ -26,9 +27,9 @@ def in_setup(ctx: Ctx) -> bool:
     return ctx.state.mode == "setup"
 
 
-def register(router: Router, bank: Bank, grader: Grader, new_id: Callable[[], str]) -> None:
-    flow = RoundFlow(bank)
-    answers = RoundAnswers(flow, grader)
+def register(router: Router, bank: Bank, answering: AnswerFlow, new_id: Callable[[], str]) -> None:
+    flow = RoundFlow(bank, answering)
+    answers = RoundAnswers(flow)
     setup = RoundSetup(flow, new_id)
     home = Home(flow)
 
