@@ -18,8 +18,8 @@ from pathlib import Path
 
 import yaml
 
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.rubric import RubricGrader
-from bot.grading.rubrics import rubric_for
 from bot.grading.text import clauses
 from questions.loader import load_bank
 

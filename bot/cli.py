@@ -185,9 +185,9 @@ async def _run(settings: Settings) -> int:
 
 async def _grade(settings: Settings, question_id: str, stage: int) -> int:
     from bot.app import load_questions, make_grader
+    from bot.grading.bank_rubrics import rubric_for
     from bot.grading.behavioral import analyse
     from bot.grading.rubric import RubricGrader
-    from bot.grading.rubrics import rubric_for
     from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
 
     bank = load_questions(settings)

@@ -1,9 +1,9 @@
 """The dialogue engine: one router with every capability registered on it.
 
-Each capability registers its own commands, buttons, forms, free text and scheduled jobs; none of
-them imports another's handlers or this module. The order below settles which capability gets
-free text that two of them could take: the daily question's typed settings come before a round
-being set up, and rounds come last because they answer whatever nobody else claimed.
+Each capability registers its own commands, buttons, forms, free text and scheduled jobs, and gets
+what it needs from here; none imports this module or another's handlers. Where two capabilities
+could take the same event, the router tries them in the order registered below: the daily
+question's typed settings (a time zone it asked for) come before a round that is being set up.
 """
 
 from __future__ import annotations

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
 from bot.grading.rubric import RubricGrader
-from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Rubric
 from questions.loader import Bank
 from questions.schema import KeyPoint

@@ -10,8 +10,8 @@ import pytest
 from bot.answering.records import AnswerRecord
 from bot.app import RedactingFilter
 from bot.engine import Engine
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.llm import LlmGrader
-from bot.grading.rubrics import rubric_for
 from questions.loader import Bank
 from tests.conftest import Conversation, FakeClock, cmd, text
 from tests.fake_llm import running_fake_llm

@@ -17,8 +17,8 @@ from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
-from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Grader, Verdict
 from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
 

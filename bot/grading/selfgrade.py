@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.rubric import RubricGrader
-from bot.grading.rubrics import rubric_for
 from bot.grading.verdict import Rubric
 from questions.loader import Bank
 

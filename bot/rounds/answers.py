@@ -8,7 +8,7 @@ from bot.answering.records import AnswerRecord
 from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
 from bot.core import texts
 from bot.core.context import Ctx
-from bot.grading.rubrics import rubric_for
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.verdict import PointVerdict
 from bot.rounds.flow import ROUND, STAGE_LABELS, Asked, RoundFlow, round_record
 from bot.rounds.state import RoundState
@@ -44,7 +44,7 @@ class RoundAnswers:
         if name == "repeat":
             self.flow.show_current(ctx)
         elif name == "time":
-            self._cmd_time(ctx, rnd, item)
+            self._time(ctx, rnd, item)
         elif name == "pause":
             ctx.state.paused, ctx.state.round, ctx.state.mode = rnd, None, "idle"
             ctx.records.append(round_record(rnd, "paused", ctx.now))
@@ -66,7 +66,7 @@ class RoundAnswers:
         elif name in ("skip", "next"):
             await self._skip(ctx, rnd, item)
 
-    def _cmd_time(self, ctx: Ctx, rnd: RoundState, item: Asked | None) -> None:
+    def _time(self, ctx: Ctx, rnd: RoundState, item: Asked | None) -> None:
         on_q = (ctx.now - rnd.question_started).total_seconds()
         total = (ctx.now - rnd.started).total_seconds()
         expected = getattr(item, "minutes", None)

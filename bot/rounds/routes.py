@@ -76,7 +76,7 @@ def register(router: Router, bank: Bank, answering: AnswerFlow, new_id: Callable
     router.command("mock", setup.mock)
     router.command("quiz", lambda ctx, args: setup.mock(ctx, ("quiz", *args)))  # a drill; groups have channel quizzes
     router.command("history", lambda ctx, args: history(ctx), needs_history=True)
-    router.command("start", lambda ctx, args: home.start(ctx), keeps_prompt=True)
+    router.command("start", lambda ctx, args: home.start(ctx), keeps_prompt=True)  # as /start daily does
     router.command("help", lambda ctx, args: home.help(ctx))
     for name in CONTROLS:
         router.command(name, control(name), when=in_round)
