@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.text import parse_command
-from bot.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
+from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
 
 PLATFORM = "console"
 

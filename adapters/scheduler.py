@@ -10,7 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.delivery import Planner, Sender
+from bot.delivery.outbox import Planner, Sender
 from storage.leader import Leadership
 
 log = logging.getLogger(__name__)

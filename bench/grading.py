@@ -17,11 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.claims import ClaimGrader
 from bot.grading.evaluation import evaluate
 from bot.grading.text import clauses
 from bot.grading.verdict import Verdict
-from bot.rubrics import rubric_for
 from questions.loader import load_bank
 
 LABELS = Path(__file__).with_name("labels")

@@ -19,8 +19,8 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import postgres_url, scratch_schema
-from bot.delivery import Planner
-from bot.schedule import zone
+from bot.delivery.outbox import Planner
+from bot.subscriptions.schedule import zone
 from storage.database import make_engine, session_factory, sqlite_url, upgrade
 from storage.models import OutboxRow, SubscriptionRow, User
 from storage.uow import unit_of_work_factory

@@ -15,10 +15,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.planning import DUE, seed
-from bot.delivery import Limits, Planner, RateLimiter, RetryLater, Sender
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Reply
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import Limits, RateLimiter, RetryLater
 from bot.engine import Engine
-from bot.events import Reply
 from questions.loader import SHIPPED_DIR, load_bank
 from storage.database import make_engine, sqlite_url, upgrade
 from storage.uow import unit_of_work_factory

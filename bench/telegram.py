@@ -19,7 +19,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 from bot.app import build_app, telegram_runtime
 from bot.config import load_settings
-from bot.delivery import Limits, RateLimiter
+from bot.delivery.sending import Limits, RateLimiter
 from questions.loader import SHIPPED_DIR, load_bank
 from tests.fake_telegram import FakeTelegram, running_fake_telegram
 

@@ -27,10 +27,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.common import postgres_url, scratch_schema
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
+from bot.core.state import DialogueState
 from bot.engine import Engine
-from bot.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
-from bot.state import DialogueState
 from questions.loader import SHIPPED_DIR, load_bank
 from storage.database import make_engine, session_factory, sqlite_url, upgrade
 from storage.models import DialogueStateRow, Identity, User

@@ -18,10 +18,11 @@ from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
 from bot.configured import load_questions, make_grader
-from bot.delivery import Limits, Planner, RateLimiter, Sender, Transport
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Reply
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
-from bot.events import Reply
 from bot.grading.verdict import Grader
 from questions.loader import Bank
 from storage.database import check_connection, make_engine, upgrade

@@ -131,7 +131,7 @@ async def _db_upgrade(settings: Settings) -> int:
 async def _chat(settings: Settings, user: str | None, mock_args: list[str]) -> int:
     from adapters.console import run_console
     from bot.app import build_app, setup_logging, utc_now
-    from bot.events import CommandIn
+    from bot.core.events import CommandIn
     from storage.database import DatabaseConfigError
 
     setup_logging(settings)
@@ -201,7 +201,7 @@ async def _run(settings: Settings) -> int:
 
 def _rubric(bank: Bank, question_id: str, stage: int, follow_up: int | None) -> Rubric | str:
     """The rubric an answer is graded against, or what is wrong with the request."""
-    from bot.rubrics import follow_up_rubric, follow_ups_of, rubric_for
+    from bot.grading.bank_rubrics import follow_up_rubric, follow_ups_of, rubric_for
     from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
 
     item = bank.get(question_id)
@@ -277,9 +277,9 @@ async def _grade_eval(settings: Settings, path: Path) -> int:
     import yaml
 
     from bot.configured import load_questions, make_grader
+    from bot.grading.bank_rubrics import rubric_for
     from bot.grading.evaluation import evaluate
     from bot.grading.verdict import Verdict
-    from bot.rubrics import rubric_for
     from questions.schema import TechnicalQuestion
 
     bank = load_questions(settings)

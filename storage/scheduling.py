@@ -13,22 +13,13 @@ from sqlalchemy import DateTime, String, and_, case, cast, delete, func, literal
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.events import Reply
-from bot.ports import (
-    CardRecord,
-    ClaimedSend,
-    DueGroup,
-    Leaderboard,
-    PlannedSend,
-    QuizAnswerRecord,
-    QuizRunRecord,
-    QuizRunView,
-    ScheduledRecord,
-    Subscription,
-    SubscriptionRecord,
-)
-from bot.replies import replies_from_json, replies_to_json
-from bot.srs import CardState
+from bot.answering.records import CardRecord
+from bot.answering.srs import CardState
+from bot.core.events import Reply
+from bot.delivery.ports import ClaimedSend, DueGroup, PlannedSend, ScheduledRecord
+from bot.delivery.replies import replies_from_json, replies_to_json
+from bot.quiz.records import Leaderboard, QuizAnswerRecord, QuizRunRecord, QuizRunView
+from bot.subscriptions.subscription import Subscription, SubscriptionRecord
 from storage.models import CardRow, OutboxRow, PlatformPoll, QuizAnswerRow, QuizRunRow, SubscriptionRow, User
 
 

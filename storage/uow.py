@@ -13,17 +13,10 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.ports import (
-    AnswerRecord,
-    ConversationKey,
-    DisputeRecord,
-    Profile,
-    RatingRecord,
-    Record,
-    RoundRecord,
-    StaleState,
-)
-from bot.state import DialogueState
+from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
+from bot.core.ports import ConversationKey, Profile, Record, StaleState
+from bot.core.state import DialogueState
+from bot.rounds.records import RoundRecord
 from storage.database import session_factory
 from storage.models import AnswerRow, DialogueStateRow, Identity, ProcessedMessage, RoundRow, User
 from storage.scheduling import SchedulingQueries, aware

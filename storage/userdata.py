@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ports import LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
+from bot.progress.records import LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
 from storage.models import (
     AnswerRow,
     CardRow,

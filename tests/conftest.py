@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Limits
-from bot.dispatcher import Dispatcher
-from bot.engine import Engine, Turn
-from bot.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
-from bot.ports import Profile
-from bot.state import DialogueState
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
+from bot.core.ports import Profile
+from bot.core.router import Turn
+from bot.core.state import DialogueState
+from bot.delivery.sending import Limits
+from bot.engine import Engine
 from questions.loader import Bank, load_bank
 from storage.database import make_engine, sqlite_url, upgrade
 from storage.uow import SqlUnitOfWork, unit_of_work_factory

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.delivery import Blocked, RetryLater
-from bot.events import Reply
+from bot.core.events import Reply
+from bot.delivery.sending import Blocked, RetryLater
 
 
 @dataclass

@@ -11,10 +11,11 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from bot.delivery import Limits, Planner, RateLimiter, Sender
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Reply
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import Limits, RateLimiter
 from bot.engine import Engine
-from bot.events import Reply
 from questions.loader import load_bank
 from storage.database import make_engine
 from storage.uow import unit_of_work_factory

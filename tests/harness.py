@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from bot.delivery import Planner, Sender
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChatKind, Inbound, Payload
+from bot.delivery.outbox import Planner, Sender
 from bot.engine import Engine
-from bot.events import ChatKind, Inbound, Payload
 from storage.models import OutboxRow
 from storage.uow import SqlUnitOfWork
 from tests.conftest import FakeClock

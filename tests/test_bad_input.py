@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.events import Button, ChoiceIn, make_choice, parse_choice
 from bot.engine import Engine
-from bot.events import Button, ChoiceIn, make_choice, parse_choice
 from tests.conftest import Conversation, cmd, text
 
 ODD_TEXTS = [

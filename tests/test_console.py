@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from adapters.console import parse_line, render
-from bot.events import Button, ChoiceIn, CommandIn, Reply, TextIn
+from bot.core.events import Button, ChoiceIn, CommandIn, Reply, TextIn
 from tests.console_driver import ROOT, ConsoleProcess
 
 

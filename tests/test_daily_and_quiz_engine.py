@@ -5,20 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from bot.answering.records import CardRecord
+from bot.core.events import ChatKind, ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TickIn
+from bot.core.ports import Profile, StaticUserData
+from bot.core.state import DialogueState
+from bot.delivery.ports import ScheduledRecord
 from bot.engine import Engine
-from bot.events import ChatKind, ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TickIn
-from bot.ports import (
-    CardRecord,
-    Profile,
-    QuizAnswerRecord,
-    QuizRunRecord,
-    QuizRunView,
-    ScheduledRecord,
-    StaticUserData,
-    Subscription,
-    SubscriptionRecord,
-)
-from bot.state import DialogueState
+from bot.quiz.records import QuizAnswerRecord, QuizRunRecord, QuizRunView
+from bot.subscriptions.subscription import Subscription, SubscriptionRecord
 from tests.conftest import FakeClock, cmd, last_buttons, text
 
 

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.delivery import Limits, RateLimiter
+from bot.core.events import PollAnswerIn
+from bot.delivery.sending import Limits, RateLimiter
 from bot.engine import Engine
-from bot.events import PollAnswerIn
-from bot.schedule import zone
+from bot.subscriptions.schedule import zone
 from storage.models import OutboxRow, SubscriptionRow
 from storage.uow import unit_of_work_factory
 from tests.conftest import FakeClock, cmd
@@ -105,7 +105,7 @@ async def test_replying_later_grades_and_schedules_the_next_review(harness: Harn
     clock.advance(hours=30)  # the next day, before the next question is planned
     replies = await harness.dispatcher.dispatch(event(cmd("done"), "u1", clock))
     assert "haven't written an answer" in replies[0].text
-    from bot.events import ChoiceIn, TextIn
+    from bot.core.events import ChoiceIn, TextIn
 
     await harness.dispatcher.dispatch(
         event(TextIn("It depends; I would explain the trade-off because it matters."), "u1", clock)

@@ -20,8 +20,9 @@ from adapters.discord.adapter import INTENTS, SIMPLE_COMMANDS, DiscordAdapter
 from adapters.discord.render import MAX_CONTENT, render
 from bot.app import App, build_app, discord_runtime, setup_logging
 from bot.config import Settings, load_settings
-from bot.delivery import Planner, RateLimiter, Sender
-from bot.events import Button, Reply
+from bot.core.events import Button, Reply
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import RateLimiter
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
+from bot.core.events import TextIn
+from bot.core.ports import Profile
 from bot.engine import Engine
-from bot.events import TextIn
-from bot.ports import AnswerRecord, DisputeRecord, Profile, RatingRecord, RoundRecord
+from bot.rounds.records import RoundRecord
 from tests.conftest import Conversation, FakeClock, cmd, last_buttons, text
 
 GOOD = {

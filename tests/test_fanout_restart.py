@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
 from bot.engine import Engine
 from storage.database import make_engine, sqlite_url, upgrade
 from storage.models import OutboxRow

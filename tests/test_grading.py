@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric, Verdict
-from bot.rubrics import rubric_for
 from questions.loader import Bank, load_bank
 from questions.schema import KeyPoint
 from tests.conftest import FIXTURE_BANK, GRADING_BANK, ROOT
@@ -218,7 +218,7 @@ def test_a_different_word_is_not_a_typo(grader: ClaimGrader, says: str, wrong: s
 
 
 def test_follow_ups_are_graded_on_their_own_rubric(grader: ClaimGrader, bank: Bank) -> None:
-    from bot.rubrics import follow_up_rubric
+    from bot.grading.bank_rubrics import follow_up_rubric
 
     rubric = follow_up_rubric(bank.technical["fx-bayes-test"], 0)
     assert rubric is not None and rubric.kind == "follow_up"

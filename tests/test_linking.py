@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from bot.events import Inbound, Payload
+from bot.core.events import Inbound, Payload
 from tests.conftest import FakeClock, cmd
 from tests.harness import Harness
 from tests.test_user_data import full_round

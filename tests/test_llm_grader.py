@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from bot.answering.records import AnswerRecord
 from bot.app import RedactingFilter
 from bot.engine import Engine
+from bot.grading.bank_rubrics import rubric_for
 from bot.grading.llm import LlmGrader
-from bot.ports import AnswerRecord
-from bot.rubrics import rubric_for
 from questions.loader import Bank, load_bank
 from tests.conftest import GRADING_BANK, Conversation, FakeClock, cmd, text
 from tests.fake_llm import running_fake_llm

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.answering.records import AnswerRecord
 from bot.engine import Engine
-from bot.ports import AnswerRecord, RoundRecord
-from bot.presets import PRESETS
+from bot.rounds.presets import PRESETS
+from bot.rounds.records import RoundRecord
 from tests.conftest import Conversation, cmd, text
 
 SETUP_ANSWER = (

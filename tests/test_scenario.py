@@ -15,7 +15,7 @@ import yaml
 
 from adapters.console import parse_line, render
 from bot.app import build_app, discord_runtime
-from bot.events import Inbound
+from bot.core.events import Inbound
 from questions.loader import Bank
 from tests.conftest import FakeClock
 from tests.fake_discord import running_fake_discord

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
-from bot import srs
-from bot.schedule import DAYS, next_run, parse_clock, parse_zone, zone
+from bot.answering import srs
+from bot.subscriptions.schedule import DAYS, next_run, parse_clock, parse_zone, zone
 
 
 def runs(start: datetime, at: time, zone_name: str, n: int, days: tuple[str, ...] = DAYS) -> list[datetime]:

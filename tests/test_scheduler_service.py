@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.scheduler import SchedulerService
-from bot.delivery import Planner, Sender
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.delivery.outbox import Planner, Sender
 from bot.engine import Engine
 from storage.leader import Leadership
 from storage.uow import SqlUnitOfWork

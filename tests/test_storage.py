@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from bot.dispatcher import Dispatcher
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChoiceIn, Reply
+from bot.core.ports import ConversationKey
 from bot.engine import Engine
-from bot.events import ChoiceIn, Reply
-from bot.ports import ConversationKey
 from storage.models import AnswerRow, ProcessedMessage, RoundRow
 from storage.uow import SqlUnitOfWork
 from tests.conftest import FakeClock, cmd, make_event, text

@@ -20,8 +20,9 @@ from adapters.telegram.render import MAX_TEXT, message_chunks
 from adapters.text import split_text
 from bot.app import App, build_app, setup_logging, telegram_runtime
 from bot.config import load_settings
-from bot.delivery import Planner, RateLimiter, Sender
-from bot.events import Reply
+from bot.core.events import Reply
+from bot.delivery.outbox import Planner, Sender
+from bot.delivery.sending import RateLimiter
 from questions.loader import Bank
 from storage.leader import Leadership
 from storage.models import OutboxRow, QuizAnswerRow, SubscriptionRow

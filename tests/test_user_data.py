@@ -17,10 +17,10 @@ from matplotlib import image
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.charts import render_stats
-from bot.dispatcher import Dispatcher
-from bot.events import ChoiceIn, Payload, PollAnswerIn, Reply, TextIn
-from bot.ports import StatsView
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import ChoiceIn, Payload, PollAnswerIn, Reply, TextIn
+from bot.progress.charts import render_stats
+from bot.progress.records import StatsView
 from storage.database import session_factory
 from storage.models import Base
 from storage.uow import SqlUnitOfWork

@@ -24,9 +24,9 @@ from discord import app_commands
 
 from adapters.discord.render import ChoiceButton, Outgoing, answer_form, done_choice_of, poll_answer, render
 from adapters.text import parse_command
-from bot.delivery import Blocked, RateLimiter, Rejected, RetryLater, with_retries
-from bot.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
-from bot.presets import PRESETS
+from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
+from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.rounds.presets import PRESETS
 
 log = logging.getLogger(__name__)
 PLATFORM = "discord"

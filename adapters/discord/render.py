@@ -13,7 +13,7 @@ from typing import Any
 import discord
 
 from adapters.text import split_text
-from bot.events import Reply, make_choice, parse_choice
+from bot.core.events import Reply, make_choice, parse_choice
 
 MAX_CONTENT = 2000
 MAX_EMBED_DESCRIPTION = 4096

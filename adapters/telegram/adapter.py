@@ -28,8 +28,8 @@ from telegram.ext import (
 )
 
 from adapters.telegram.render import escape_chunks, keyboard, message_chunks
-from bot.delivery import Blocked, RateLimiter, Rejected, RetryLater, with_retries
-from bot.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
+from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
+from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
 
 # Opt in to timedelta retry_after values now, as python-telegram-bot will require later.
 os.environ.setdefault("PTB_TIMEDELTA", "1")

@@ -7,7 +7,7 @@ import html
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.text import split_text
-from bot.events import Button, Reply
+from bot.core.events import Button, Reply
 
 MAX_TEXT = 4096
 ROW_CHARS = 30  # a row of buttons fits a phone screen when its labels total about this much

@@ -15,7 +15,7 @@ from functools import cached_property
 
 from rapidfuzz import fuzz
 
-from bot.grading.patterns import Expansion, Span, expand, find
+from bot.grading.patterns import Expansion, PatternError, Span, expand, find
 from bot.grading.text import CONTRAST, NEGATIONS, STOPWORDS, Clause, clauses
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
@@ -56,8 +56,13 @@ def _side(claim: Claim, correction: str = "") -> _Side:
 
 def _legacy(kp: KeyPoint) -> tuple[_Side, ...]:
     """A keyword-form point (until every rubric is converted): each phrasing is a says pattern."""
-    plain = [re.sub(r"[()|?]|\.\.\.", " ", ph) for ph in kp.phrasings]
-    return (_Side((), tuple(e for ph in plain if ph.strip() for e in expand(ph)), legacy=True),)
+    says = []
+    for phrasing in kp.phrasings:
+        try:
+            says += expand(re.sub(r"[()|?]|\.\.\.", " ", phrasing))
+        except PatternError:  # only function words ("I should have"): nothing to match
+            continue
+    return (_Side((), tuple(says), legacy=True),)
 
 
 def _compile(rubric: Rubric) -> tuple[_Point, ...]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.grading.bank_rubrics import Gradable, follow_up_rubric, follow_ups_of, rubric_for
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric
-from bot.rubrics import Gradable, follow_up_rubric, follow_ups_of, rubric_for
 from questions.loader import Bank
 
 

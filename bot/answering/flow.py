@@ -1,0 +1,167 @@
+"""Answering one question, wherever it was asked (a round, the daily question).
+
+Its parts, hints, grade, reference, self-rating, dispute and review card go through one place,
+so a question behaves the same in every flow and a rating always schedules the question's review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.answering import srs
+from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
+from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.core.events import Button, make_choice
+from bot.grading.bank_rubrics import rubric_for
+from bot.grading.behavioral import analyse
+from bot.grading.verdict import Grader, Verdict
+from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuestion
+
+MAX_ANSWER_CHARS = 20000
+HINT_PENALTY = 0.3
+RATING_LABELS = {"again": "Again", "hard": "Hard", "good": "Good", "easy": "Easy"}
+
+Gradable = TechnicalQuestion | BehavioralQuestion | DesignScenario
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The button ids of one place questions are asked. Their shapes predate this module and stay
+    as they were, so buttons already sitting in users' chats keep working."""
+
+    answer: str  # namespace of Done and Hint: "<answer>:done:<seq>"
+    rating: str  # prefix of a rating: "<rating>:good:<seq>"
+    dispute: str  # "This grade is wrong": "<dispute>:<seq>"
+    after_rating: str | None = None  # a Next button beside the ratings
+
+
+class OpenAnswer(Protocol):
+    """What a question keeps while it is being answered (a round's or the daily question's state)."""
+
+    answer: list[str]
+    hints_used: int
+
+
+@dataclass(frozen=True)
+class Graded:
+    result: AnswerResult
+    verdict: Verdict
+    feedback: str  # score, the grader's feedback and any structure notes, ready to show
+
+
+class AnswerFlow:
+    def __init__(self, grader: Grader) -> None:
+        self.grader = grader
+
+    def collect(self, ctx: Ctx, open_: OpenAnswer, text: str, choices: Choices, *, quiet: bool = False) -> bool:
+        """Keep one part of the answer; False when the answer is already as long as we keep.
+        `quiet`: the part is the whole answer (a submitted form), so no "add more" prompt."""
+        so_far = sum(len(p) for p in open_.answer)
+        if so_far + len(text) > MAX_ANSWER_CHARS:
+            ctx.say(
+                f"Your answer is already {so_far:,} characters; that's the most I keep for one question. Press Done "
+                "to have it graded.",
+                [Button("Done", make_choice(choices.answer, "done", ctx.state.next_seq()))],
+            )
+            return False
+        open_.answer.append(text.strip())
+        if quiet:
+            return True
+        count = sum(len(p.split()) for p in open_.answer)
+        seq = ctx.state.next_seq()
+        done = make_choice(choices.answer, "done", seq)
+        ctx.say(
+            f"Noted ({texts.plural(count, 'word')} so far). Add more, or press Done when you're finished.",
+            [Button("Done", done), Button("Hint", make_choice(choices.answer, "hint", seq))],
+            answer_choice=done,
+        )
+        return True
+
+    def hint(self, ctx: Ctx, open_: OpenAnswer, hints: Sequence[str]) -> None:
+        if open_.hints_used >= len(hints):
+            ctx.say(f"That was the last hint ({len(hints)} of {len(hints)}). Give it your best shot.")
+            return
+        open_.hints_used += 1
+        ctx.say(
+            f"💡 Hint {open_.hints_used}/{len(hints)}: {hints[open_.hints_used - 1]}\n"
+            f"(Each hint costs {HINT_PENALTY} points of the 4.)"
+        )
+
+    async def grade(
+        self, ctx: Ctx, item: Gradable, open_: OpenAnswer, *, round_id: str, started: datetime, stage: int = 0
+    ) -> Graded:
+        """Grade the collected answer, less the hints' penalty, and record it; the answer starts afresh."""
+        answer = "\n".join(open_.answer).strip()
+        verdict = await self.grader.grade(rubric_for(item, stage), answer)
+        score, notes = verdict.score, []
+        if isinstance(item, BehavioralQuestion):
+            star = analyse(answer)
+            score = round(0.5 * verdict.score + 0.5 * star.score, 2)
+            notes = star.notes
+        penalty = HINT_PENALTY * open_.hints_used
+        result = AnswerResult(
+            question_id=item.id,
+            kind=kind_of(item),
+            section=item.section,
+            topic=topic_of(item),
+            stage=item.stages[stage].stage if isinstance(item, DesignScenario) else None,
+            score=round(max(0.0, score - penalty), 2),
+            raw_score=score,
+            hints_used=open_.hints_used,
+            points=[
+                PointResult(
+                    point=p.point, status=p.status, evidence=p.evidence, weight=p.weight, correction=p.correction
+                )
+                for p in verdict.points
+            ],
+            seconds=int((ctx.now - started).total_seconds()),
+            words=len(answer.split()),
+            notes=notes,
+        )
+        ctx.records.append(AnswerRecord(round_id, result, answer, verdict.to_json(), ctx.now))
+        open_.answer, open_.hints_used = [], 0
+        head = f"Score: {result.score:.1f}/4" + (f" (hints cost {penalty:.1f})" if penalty else "")
+        parts = [head, verdict.feedback]
+        if notes:
+            parts.append("Structure:\n" + "\n".join(f"  • {n}" for n in notes))
+        return Graded(result, verdict, "\n".join(p for p in parts if p))
+
+    def reveal(self, ctx: Ctx, item: Gradable, note: str, choices: Choices) -> None:
+        """What a strong answer looks like, then the self-rating."""
+        if isinstance(item, BehavioralQuestion):
+            ref = "How to structure a strong answer:\n" + item.structure
+            ref += "\n\nInterviewers listen for: " + "; ".join(item.listens_for)
+        elif isinstance(item, DesignScenario):
+            ref = "Trade-offs a strong candidate raises:\n" + "\n".join(f"  • {t}" for t in item.trade_offs)
+        else:
+            ref = "Reference answer:\n" + item.reference_answer
+        self.ask_rating(ctx, choices, f"{note}\n\n{ref}".strip())
+
+    def ask_rating(self, ctx: Ctx, choices: Choices, note: str = "") -> None:
+        seq = ctx.state.next_seq()
+        buttons = [Button(RATING_LABELS[r], make_choice(choices.rating, r, seq)) for r in srs.RATINGS]
+        buttons.append(Button("This grade is wrong", make_choice(choices.dispute, seq)))
+        if choices.after_rating:
+            buttons.append(Button("Next", make_choice(choices.after_rating, seq)))
+        prefix = f"{note}\n\n" if note else ""
+        ctx.say(prefix + "How well did you know this? Your rating schedules when it comes back for review.", buttons)
+
+    def dispute(self, ctx: Ctx, round_id: str, question_id: str, choices: Choices) -> None:
+        ctx.records.append(DisputeRecord(round_id, question_id, ctx.now))
+        self.ask_rating(
+            ctx, choices, "Thanks, I've recorded that you think this grade is wrong; the rubric will be reviewed."
+        )
+
+    async def rate(self, ctx: Ctx, round_id: str, question_id: str, rating: str) -> srs.CardState:
+        """Record the rating and move the question's review card by it."""
+        cards = await ctx.data.cards()
+        profile = await ctx.profile()
+        card = srs.review(cards.get(question_id), question_id, rating, ctx.now)
+        ctx.records.append(CardRecord(profile.user_id, card))
+        ctx.records.append(RatingRecord(round_id, question_id, rating, ctx.now))
+        return card

@@ -1,0 +1,41 @@
+"""What answering a question asks storage to write: the answer, its rating, a dispute, its review card."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.answering.results import AnswerResult
+from bot.answering.srs import CardState
+
+
+@dataclass(frozen=True)
+class AnswerRecord:
+    round_id: str
+    result: AnswerResult
+    answer_text: str
+    verdict: dict[str, Any]
+    at: datetime
+    follow_up: bool = False  # the answer to a follow-up joins the original answer's row
+
+
+@dataclass(frozen=True)
+class RatingRecord:
+    round_id: str
+    question_id: str
+    rating: str  # again, hard, good, easy
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DisputeRecord:
+    round_id: str
+    question_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CardRecord:
+    user_id: int
+    card: CardState

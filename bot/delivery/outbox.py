@@ -1,0 +1,176 @@
+"""Scheduled sends: the planner writes due sends to the outbox; the sender drains it through each
+platform's transport at a steady rate, retrying what can be retried and recording the rest.
+
+Delivery is at least once: a row is marked sent only after the platform accepted every message,
+so a crash can at worst repeat the one send that was in flight; nothing planned is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.core.dispatcher import Dispatcher
+from bot.core.events import Inbound, Reply, TickIn
+from bot.delivery.ports import ClaimedSend, OutboxStores
+from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, Transport, with_retries
+from bot.subscriptions.schedule import local_date, next_run, parse_clock
+
+log = logging.getLogger(__name__)
+
+
+class Planner:
+    """Turns due subscriptions into outbox rows. The row key (subscription and local date) makes a
+    second tick in the same minute, or a second instance, harmless."""
+
+    def __init__(self, uow: OutboxStores, clock: Callable[[], datetime], batch: int = 500) -> None:
+        self.uow = uow
+        self.clock = clock
+        self.batch = batch
+
+    async def tick(self) -> int:
+        """Plan everything due now; returns how many subscriptions were planned."""
+        now = self.clock()
+        planned = 0
+        while True:
+            async with self.uow() as store:
+                groups = await store.due_groups(now, self.batch)
+            for group in groups:
+                day = local_date(group.next_run, group.zone)
+                at = parse_clock(group.at)
+                assert at is not None
+                following = next_run(max(now, group.next_run), at, group.zone, group.days)
+                async with self.uow() as store:
+                    planned += await store.plan_group(group, f":{day.isoformat()}:{group.at}", following, now)
+            if len(groups) < self.batch:
+                return planned
+
+
+class Sender:
+    def __init__(
+        self,
+        uow: OutboxStores,
+        dispatcher: Dispatcher,
+        transports: dict[str, Transport],
+        limiters: dict[str, RateLimiter],
+        clock: Callable[[], datetime],
+        instance: str,
+        *,
+        batch: int = 100,
+        lease: timedelta = timedelta(minutes=2),
+        max_attempts: int = 8,
+        max_inline_retries: int = 5,
+        workers: int = 4,
+        on_sent: Callable[[int], None] | None = None,
+    ) -> None:
+        self.uow = uow
+        self.dispatcher = dispatcher
+        self.transports = transports
+        self.limiters = limiters
+        self.clock = clock
+        self.instance = instance
+        self.batch = batch
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.max_inline_retries = max_inline_retries
+        self.workers = workers
+        self.on_sent = on_sent
+
+    async def recover(self) -> int:
+        """At start-up: rows this instance had claimed before a crash are claimable again at once,
+        instead of after their lease runs out (an instance keeps its name across restarts)."""
+        async with self.uow() as store:
+            return await store.release_claims(self.instance)
+
+    async def drain(self) -> int:
+        """Send everything due now; returns how many rows were sent."""
+        sent = 0
+        while True:
+            async with self.uow() as store:
+                rows = await store.claim(self.clock(), self.instance, self.batch, self.lease)
+            if not rows:
+                return sent
+            # A few rows in flight at once: composing one row's question overlaps sending another's,
+            # while the shared rate limiter keeps the overall pace.
+            queue = list(rows)
+
+            async def worker(pending: list[ClaimedSend]) -> int:
+                done = 0
+                while pending:
+                    done += await self._deliver(pending.pop(0))
+                return done
+
+            sent += sum(await asyncio.gather(*(worker(queue) for _ in range(min(self.workers, len(rows))))))
+
+    async def _deliver(self, row: ClaimedSend) -> int:
+        transport = self.transports.get(row.platform)
+        if transport is None:
+            await self._finish(row.id, failed=f"no transport for platform {row.platform!r}")
+            return 0
+        replies = row.replies
+        if replies is None:
+            event = Inbound(
+                row.platform,
+                row.chat_id,
+                "group" if row.chat_kind == "group" else "private",
+                row.external_user_id,
+                "",
+                f"outbox:{row.id}",
+                self.clock(),
+                TickIn(row.job, row.ref),
+            )
+            replies = await self.dispatcher.dispatch_scheduled(event, row.id)
+            if not replies:  # composed by an earlier attempt that crashed before sending
+                async with self.uow() as store:
+                    replies = await store.outbox_replies(row.id) or []
+        polls: list[tuple[str, str]] = []
+        try:
+            for reply in replies:
+                if reply.private and row.chat_kind == "group":
+                    continue
+                poll = await self._send_one(transport, row.platform, row.chat_id, row.chat_kind, reply)
+                if poll:
+                    polls.append(poll)
+        except Blocked as exc:
+            async with self.uow() as store:
+                n = await store.deactivate_chat(row.platform, row.chat_id, f"blocked: {exc}")
+                await store.mark_failed(row.id, f"blocked: {exc}")
+            log.warning("chat %s:%s blocked the bot; %d subscription(s) deactivated", row.platform, row.chat_id, n)
+            return 0
+        except Rejected as exc:
+            await self._finish(row.id, failed=f"rejected: {exc}")
+            return 0
+        except RetryLater as exc:
+            if row.attempts + 1 >= self.max_attempts:
+                await self._finish(row.id, failed=f"gave up after {row.attempts + 1} attempts: {exc}")
+            else:
+                wait = exc.retry_after or min(600.0, 5.0 * 2**row.attempts)
+                async with self.uow() as store:
+                    await store.mark_retry(row.id, self.clock() + timedelta(seconds=wait), str(exc))
+            return 0
+        async with self.uow() as store:
+            if polls:
+                await store.record_polls(row.platform, row.chat_id, polls, self.clock())
+            await store.mark_sent(row.id, self.clock())
+        if self.on_sent is not None:
+            self.on_sent(row.id)
+        return 1
+
+    async def _send_one(
+        self, transport: Transport, platform: str, chat_id: str, chat_kind: str, reply: Reply
+    ) -> tuple[str, str] | None:
+        limiter = self.limiters.get(platform)
+
+        async def attempt() -> tuple[str, str] | None:
+            if limiter is not None:
+                await limiter.acquire(chat_id, chat_kind == "group")
+            return await transport.send(chat_id, chat_kind, reply)
+
+        return await with_retries(attempt, self.max_inline_retries, longest_wait=60)
+
+    async def _finish(self, outbox_id: int, *, failed: str) -> None:
+        log.warning("outbox %d failed: %s", outbox_id, failed)
+        async with self.uow() as store:
+            await store.mark_failed(outbox_id, failed)

@@ -1,0 +1,92 @@
+"""What the outbox planner and sender need from storage, and the sends the engine asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.core.events import Reply
+
+
+@dataclass(frozen=True)
+class ScheduledRecord:
+    """A send the engine wants later, such as closing a channel quiz when its polls expire."""
+
+    key: str
+    job: str
+    platform: str
+    chat_id: str
+    chat_kind: str
+    ref: str
+    not_before: datetime
+
+
+@dataclass(frozen=True)
+class PlannedSend:
+    key: str
+    job: str
+    platform: str
+    chat_id: str
+    chat_kind: str
+    external_user_id: str
+    subscription_id: int | None
+    ref: str
+    not_before: datetime
+
+
+@dataclass(frozen=True)
+class ClaimedSend:
+    id: int
+    job: str
+    platform: str
+    chat_id: str
+    chat_kind: str
+    external_user_id: str
+    subscription_id: int | None
+    ref: str
+    attempts: int
+    replies: list[Reply] | None
+
+
+@dataclass(frozen=True)
+class DueGroup:
+    """Subscriptions due at the same instant with the same schedule: planned together."""
+
+    kind: str
+    at: str
+    zone: str
+    days: tuple[str, ...]
+    next_run: datetime
+    size: int
+
+
+class OutboxStore(Protocol):
+    """The storage operations the planner and the sender need, inside one unit of work."""
+
+    async def due_groups(self, now: datetime, limit: int) -> list[DueGroup]: ...
+
+    async def plan_group(self, group: DueGroup, key_suffix: str, next_run: datetime, now: datetime) -> int: ...
+
+    async def claim(self, now: datetime, instance: str, limit: int, lease: timedelta) -> list[ClaimedSend]: ...
+
+    async def outbox_replies(self, outbox_id: int) -> list[Reply] | None: ...
+
+    async def mark_sent(self, outbox_id: int, now: datetime) -> None: ...
+
+    async def release_claims(self, instance: str) -> int: ...
+
+    async def mark_retry(self, outbox_id: int, not_before: datetime, error: str) -> None: ...
+
+    async def mark_failed(self, outbox_id: int, error: str) -> None: ...
+
+    async def deactivate_chat(self, platform: str, chat_id: str, reason: str) -> int: ...
+
+    async def record_polls(
+        self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime
+    ) -> None: ...
+
+
+OutboxStores = Callable[[], AbstractAsyncContextManager[OutboxStore]]

@@ -1,0 +1,95 @@
+"""One send to one platform: the transport it goes through, how it is paced, and how it is retried."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from bot.core.events import Reply
+
+T = TypeVar("T")
+
+
+class DeliveryError(Exception):
+    """A send that failed; subclasses say whether and when to retry."""
+
+
+class RetryLater(DeliveryError):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Blocked(DeliveryError):
+    """The user blocked the bot or the bot was removed from the chat: stop sending there."""
+
+
+class Rejected(DeliveryError):
+    """The platform refused this message for good (a bad request); retrying would not help."""
+
+
+class Transport(Protocol):
+    """One platform's way of sending engine replies to a chat; returns (platform poll id, poll ref) pairs."""
+
+    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None: ...
+
+
+@dataclass
+class Limits:
+    per_second: float = 30.0  # overall
+    per_chat_interval: float = 1.0  # seconds between messages to one chat
+    per_group_minute: int = 20
+
+
+class RateLimiter:
+    """Spaces sends evenly, measured from when each send was actually released, so late wake-ups
+    never bunch messages together; per-chat and per-group waits do not hold up other chats."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self.clock = clock
+        self._next = 0.0
+        self._chat_next: dict[str, float] = {}
+        self._group_sent: dict[str, deque[float]] = {}
+        self._lock = asyncio.Lock()
+
+    async def acquire(self, chat_id: str, is_group: bool) -> None:
+        now = self.clock()
+        at = max(now, self._chat_next.get(chat_id, 0.0))
+        sent = self._group_sent.setdefault(chat_id, deque()) if is_group else None
+        if sent is not None:
+            while sent and sent[0] <= at - 60:
+                sent.popleft()
+            if len(sent) >= self.limits.per_group_minute:
+                at = max(at, sent[-self.limits.per_group_minute] + 60)
+        self._chat_next[chat_id] = at + self.limits.per_chat_interval
+        if len(self._chat_next) > 50_000:
+            self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if at > now:
+            await asyncio.sleep(at - now)
+        async with self._lock:
+            wait = self._next - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            released = self.clock()
+            self._next = released + 1.0 / self.limits.per_second
+        if sent is not None:
+            sent.append(released)  # the real release time, so the minute window is exact
+
+
+async def with_retries(send: Callable[[], Awaitable[T]], retries: int, *, longest_wait: float) -> T:
+    """Retry a send the platform asked us to repeat: honour retry_after, else back off exponentially.
+    Past `retries`, or when told to wait longer than `longest_wait`, the RetryLater goes to the caller,
+    which queues the send rather than hold everything up."""
+    for attempt in range(retries):
+        try:
+            return await send()
+        except RetryLater as exc:
+            if (exc.retry_after or 0) > longest_wait:
+                raise
+            await asyncio.sleep(exc.retry_after if exc.retry_after is not None else 0.5 * 2**attempt)
+    return await send()

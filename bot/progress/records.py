@@ -1,0 +1,54 @@
+"""What /stats and /link read from storage, and what /link, /unlink and /forget ask it to write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class StatsView:
+    """A user's progress, read for /stats."""
+
+    sections: dict[str, tuple[float, int]] = field(default_factory=dict)  # section -> (mean score 0-4, answers)
+    trend: list[tuple[str, float, int]] = field(default_factory=list)  # (ISO day, mean score, answers), oldest first
+    rounds_completed: int = 0
+    seconds_practised: int = 0
+    cards: int = 0
+    cards_due: int = 0
+    streak: int = 0
+    best_streak: int = 0
+
+
+@dataclass(frozen=True)
+class LinkView:
+    owner: int
+    platforms: tuple[str, ...]
+    expires_at: datetime
+    used: bool
+
+
+@dataclass(frozen=True)
+class LinkCodeRecord:
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkRecord:
+    """Join this conversation's user into `target_user`; the conversation continues as that user."""
+
+    code: str
+    target_user: int
+
+
+@dataclass(frozen=True)
+class UnlinkRecord:
+    """Split this platform identity off into a user of its own; earlier data stays where it was."""
+
+    platform: str
+
+
+@dataclass(frozen=True)
+class ForgetRecord:
+    """Delete everything stored about this user; the conversation state is not saved after it."""

@@ -1,0 +1,243 @@
+"""A round's question being answered: what only rounds have (follow-ups, design stages, quiz picks,
+skips, /repeat, /time, /pause, /stop) around the shared AnswerFlow."""
+
+from __future__ import annotations
+
+from bot.answering.flow import HINT_PENALTY, RATING_LABELS
+from bot.answering.records import AnswerRecord
+from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
+from bot.core import texts
+from bot.core.context import Ctx
+from bot.grading.bank_rubrics import rubric_for
+from bot.grading.verdict import CREDIT, PointVerdict
+from bot.rounds.flow import ROUND, STAGE_LABELS, Asked, RoundFlow, round_record
+from bot.rounds.state import RoundState
+from questions.schema import DesignScenario, QuizQuestion
+
+
+class RoundAnswers:
+    def __init__(self, flow: RoundFlow) -> None:
+        self.flow = flow
+        self.answering = flow.answering
+
+    async def text(self, ctx: Ctx, text: str) -> None:
+        rnd = ctx.state.round
+        assert rnd is not None
+        if rnd.phase == "rate":
+            self.answering.ask_rating(ctx, ROUND, "Before we move on, how well did you know this one?")
+        elif rnd.current_slot.kind == "quiz":
+            self.flow.show_current(ctx, "Pick one of the options.")
+        else:
+            self.answering.collect(ctx, rnd, text, ROUND)
+
+    async def submit(self, ctx: Ctx, text: str) -> bool:
+        """A whole answer from a form; False when no answer is open for it."""
+        rnd = ctx.state.round
+        if ctx.state.mode != "round" or rnd is None or rnd.phase == "rate":
+            return False
+        if self.answering.collect(ctx, rnd, text, ROUND, quiet=True):
+            await self.command(ctx, rnd, "done")
+        return True
+
+    async def command(self, ctx: Ctx, rnd: RoundState, name: str) -> None:
+        item = self.flow.item(rnd.current_id)
+        if name == "repeat":
+            self.flow.show_current(ctx)
+        elif name == "time":
+            self._time(ctx, rnd, item)
+        elif name == "pause":
+            ctx.state.paused, ctx.state.round, ctx.state.mode = rnd, None, "idle"
+            ctx.records.append(round_record(rnd, "paused", ctx.now))
+            ctx.say(
+                f"Paused at question {rnd.slot + 1}/{rnd.length}. Your answers so far are saved; "
+                "send /mock whenever you want to resume."
+            )
+        elif name in ("stop", "cancel") or item is None:
+            self.flow.finish(ctx, rnd, "stopped")
+        elif rnd.phase == "rate":
+            if name in ("skip", "next", "done"):
+                await self.flow.advance(ctx, rnd)
+            else:
+                self.answering.ask_rating(ctx, ROUND, "Hints are for open questions; this one is done.")
+        elif name == "hint":
+            self._hint(ctx, rnd, item)
+        elif name == "done":
+            await self._done(ctx, rnd, item)
+        elif name in ("skip", "next"):
+            await self._skip(ctx, rnd, item)
+
+    def _time(self, ctx: Ctx, rnd: RoundState, item: Asked | None) -> None:
+        on_q = (ctx.now - rnd.question_started).total_seconds()
+        total = (ctx.now - rnd.started).total_seconds()
+        expected = getattr(item, "minutes", None)
+        if isinstance(item, DesignScenario):
+            expected = round(item.minutes / 4)
+        exp = f" (about {expected} min expected)" if expected else ""
+        ctx.say(f"⏱ {texts.duration(on_q)} on this question{exp}; {texts.duration(total)} in this round so far.")
+
+    def _hint(self, ctx: Ctx, rnd: RoundState, item: Asked) -> None:
+        if isinstance(item, QuizQuestion):
+            ctx.say("There are no hints in a quiz drill; make your best guess.")
+            return
+        hints = item.stages[rnd.stage].hints if isinstance(item, DesignScenario) else item.hints
+        if rnd.phase == "follow_up":
+            ctx.say("No hints for follow-ups: answer with what you know, or press Skip follow-up.")
+            return
+        self.answering.hint(ctx, rnd, hints)
+
+    async def _done(self, ctx: Ctx, rnd: RoundState, item: Asked) -> None:
+        if isinstance(item, QuizQuestion):
+            self.flow.show_current(ctx, "Pick one of the options.")
+            return
+        answer = "\n".join(rnd.answer).strip()
+        if not answer:
+            ctx.say("You haven't written an answer yet. Type it (in one or several messages), or /skip.")
+            return
+        if rnd.phase == "follow_up":
+            await self._grade_follow_up(ctx, rnd, item, answer)
+            return
+        graded = await self.answering.grade(
+            ctx, item, rnd, round_id=rnd.round_id, started=rnd.question_started, stage=rnd.stage
+        )
+        rnd.results.append(graded.result)
+        feedback = graded.feedback
+        if isinstance(item, DesignScenario):
+            ctx.say(feedback)
+            await self._next_stage(ctx, rnd, item)
+            return
+        first = item.follow_ups[0] if item.follow_ups else None
+        follow_up = first if isinstance(first, str) or first is None else first.ask
+        if follow_up:
+            rnd.phase, rnd.follow_up = "follow_up", follow_up
+            rnd.question_started = ctx.now
+            self.flow.show_current(ctx, feedback)
+        else:
+            self._reveal(ctx, rnd, item, feedback)
+
+    async def _grade_follow_up(self, ctx: Ctx, rnd: RoundState, item: Asked, answer: str) -> None:
+        """A follow-up can earn back half of what the main answer missed."""
+        result = rnd.results[-1]
+        assert not isinstance(item, QuizQuestion | DesignScenario)
+        open_points = [p for p in result.points if p.status != "confirmed"]
+        gained: list[str] = []
+        if open_points:
+            rubric = rubric_for(item)
+            verdict = await self.answering.grader.grade(rubric, answer)
+            now: dict[str, PointVerdict] = {p.point: p for p in verdict.points}
+            for p in open_points:
+                later = now.get(p.point)
+                if later is not None and later.status == "confirmed":
+                    p.status = "confirmed"
+                    p.evidence = later.evidence
+                    gained.append(p.point)
+            total = sum(p.weight for p in result.points) or 1
+            earned = sum(p.weight * CREDIT[p.status] for p in result.points)
+            new_raw = 4.0 * max(0.0, earned) / total
+            if gained and new_raw > result.raw_score:
+                result.raw_score = round(new_raw, 2)
+                result.score = round(max(0.0, new_raw - HINT_PENALTY * result.hints_used), 2)
+        ctx.records.append(
+            AnswerRecord(
+                rnd.round_id, result, answer, {"follow_up": rnd.follow_up, "gained": gained}, ctx.now, follow_up=True
+            )
+        )
+        rnd.answer = []
+        if gained:
+            note = "Good follow-up: that added " + "; ".join(gained) + f". Score now {result.score:.1f}/4."
+        else:
+            note = "Thanks. That follow-up didn't add the points that were missing."
+        self._reveal(ctx, rnd, item, note)
+
+    def _reveal(self, ctx: Ctx, rnd: RoundState, item: Asked, note: str) -> None:
+        assert not isinstance(item, QuizQuestion)  # a drill's answer shows at once, with nothing to rate
+        rnd.phase = "rate"
+        rnd.follow_up = None
+        self.answering.reveal(ctx, item, note, ROUND)
+
+    async def rate(self, ctx: Ctx, rnd: RoundState, rating: str) -> None:
+        qid = rnd.current_id or ""
+        if rating == "wrong":
+            self.answering.dispute(ctx, rnd.round_id, qid, ROUND)
+            return
+        await self.answering.rate(ctx, rnd.round_id, qid, rating)
+        ctx.say(f"Rated “{RATING_LABELS[rating]}”.")
+        await self.flow.advance(ctx, rnd)
+
+    async def _skip(self, ctx: Ctx, rnd: RoundState, item: Asked) -> None:
+        if rnd.phase == "follow_up":
+            rnd.answer = []
+            self._reveal(ctx, rnd, item, "Follow-up skipped.")
+            return
+        if isinstance(item, QuizQuestion):
+            result = self._skipped_result(ctx, rnd, item, [])
+            ctx.say(f"Skipped. The answer was {chr(65 + item.answer)}. {item.options[item.answer]}: {item.explanation}")
+            rnd.results.append(result)
+            ctx.records.append(AnswerRecord(rnd.round_id, result, "", {"skipped": True}, ctx.now))
+            await self.flow.advance(ctx, rnd)
+            return
+        points = item.stages[rnd.stage].key_points if isinstance(item, DesignScenario) else item.key_points
+        result = self._skipped_result(
+            ctx, rnd, item, [PointResult(point=p.point, status="missed", weight=p.weight) for p in points]
+        )
+        rnd.results.append(result)
+        ctx.records.append(AnswerRecord(rnd.round_id, result, "", {"skipped": True}, ctx.now))
+        rnd.answer, rnd.hints_used = [], 0
+        covers = "\n".join(f"  • {p.point}" for p in points)
+        if isinstance(item, DesignScenario):
+            stage = STAGE_LABELS[item.stages[rnd.stage].stage].lower()
+            ctx.say(
+                f"Skipping {stage}. In a real design interview, leaving this stage out is a red flag: "
+                f"interviewers expect you to cover at least:\n{covers}"
+            )
+            await self._next_stage(ctx, rnd, item)
+            return
+        ctx.say(f"Skipped. A strong answer would cover:\n{covers}")
+        await self.flow.advance(ctx, rnd)
+
+    def _skipped_result(self, ctx: Ctx, rnd: RoundState, item: Asked, points: list[PointResult]) -> AnswerResult:
+        return AnswerResult(
+            question_id=item.id,
+            kind=kind_of(item),
+            section=item.section,
+            topic=topic_of(item),
+            stage=item.stages[rnd.stage].stage if isinstance(item, DesignScenario) else None,
+            skipped=True,
+            points=points,
+            seconds=int((ctx.now - rnd.question_started).total_seconds()),
+        )
+
+    async def _next_stage(self, ctx: Ctx, rnd: RoundState, item: DesignScenario) -> None:
+        if rnd.stage + 1 < len(item.stages):
+            rnd.stage += 1
+            rnd.question_started = ctx.now
+            self.flow.show_current(ctx)
+            return
+        self._reveal(ctx, rnd, item, "That completes the four stages.")
+
+    async def quiz_answer(self, ctx: Ctx, rnd: RoundState, option: int) -> None:
+        item = self.flow.item(rnd.current_id)
+        if not isinstance(item, QuizQuestion) or option >= len(item.options):
+            ctx.say("Sorry, I don't recognise that button. " + ctx.where())
+            return
+        right = option == item.answer
+        result = AnswerResult(
+            question_id=item.id,
+            kind="quiz",
+            section=item.section,
+            topic=item.topic,
+            score=4.0 if right else 0.0,
+            raw_score=4.0 if right else 0.0,
+            seconds=int((ctx.now - rnd.question_started).total_seconds()),
+        )
+        rnd.results.append(result)
+        ctx.records.append(
+            AnswerRecord(rnd.round_id, result, item.options[option], {"option": option, "correct": right}, ctx.now)
+        )
+        correct = sum(1 for r in rnd.results if r.kind == "quiz" and r.score > 0)
+        verdict = (
+            "✅ Correct!"
+            if right
+            else f"❌ Not quite. The answer is {chr(65 + item.answer)}. {item.options[item.answer]}."
+        )
+        ctx.say(f"{verdict} {item.explanation}\nScore so far: {correct}/{len(rnd.results)}")
+        await self.flow.advance(ctx, rnd)
