@@ -42,7 +42,7 @@ class ExerciseResult:
 
     def feedback(self) -> str:
         if not self.executed:
-            return f"Your code was not run: {self.reason}."
+            return f"Your code was not run: {self.reason}. The answer was graded on its explanation instead."
         lines = [f"{_MARK[c.status]} {c.name}{f': {c.reason}' if c.reason else ''}" for c in self.cases]
         if self.reason:
             lines.insert(0, self.reason)
