@@ -7,9 +7,14 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, Settings, load_settings
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid
+
+if TYPE_CHECKING:
+    from bot.grading.verdict import Grader
+    from questions.schema import TechnicalQuestion
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -200,6 +205,9 @@ async def _grade(settings: Settings, question_id: str, stage: int) -> int:
         return 2
     answer = sys.stdin.read()
     grader = make_grader(settings) or RubricGrader()
+    if isinstance(item, TechnicalQuestion) and (item.sql or item.tests):
+        print(json.dumps(await _grade_exercise(item, answer, grader), indent=2, ensure_ascii=False))
+        return 0
     verdict = await grader.grade(rubric_for(item, stage), answer)
     out = verdict.to_json()
     out["question_id"] = question_id
@@ -216,6 +224,31 @@ async def _grade(settings: Settings, question_id: str, stage: int) -> int:
         }
     print(json.dumps(out, indent=2, ensure_ascii=False))
     return 0
+
+
+async def _grade_exercise(item: TechnicalQuestion, answer: str, grader: Grader) -> dict[str, object]:
+    """Run the code, then grade the explanation around it (or, when the code cannot run, the whole answer)."""
+    from bot.exercises.answer import split_answer
+    from bot.exercises.python_check import check_python
+    from bot.exercises.sandbox import Sandbox, sandbox_config
+    from bot.exercises.scoring import exercise_score
+    from bot.exercises.sql_check import check_sql
+    from bot.rubrics import rubric_for
+
+    if item.sql is not None:
+        result, language = await check_sql(item, answer), "sql"
+    else:
+        result, language = await check_python(item, answer, Sandbox(sandbox_config())), "python"
+    graded = split_answer(answer, language).explanation if result.executed else answer
+    verdict = await grader.grade(rubric_for(item), graded) if graded.strip() else None
+    return {
+        "question_id": item.id,
+        "kind": item.kind,
+        "score": exercise_score(result, verdict.score if verdict else 0.0),
+        "execution": result.to_json(),
+        "feedback": result.feedback(),
+        "explanation": verdict.to_json() if verdict else None,
+    }
 
 
 if __name__ == "__main__":
