@@ -42,7 +42,8 @@ def validate(paths: list[Path]) -> tuple[int, str]:
         return 1, str(exc)
     except FileNotFoundError as exc:
         return 2, str(exc)
-    return 0, f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}"
+    notes = "".join(f"\nnote: {n}" for n in bank.notes)
+    return 0, f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}{notes}"
 
 
 def stats_table(bank: Bank) -> str:

@@ -11,9 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
+    PlainValidator,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -91,7 +89,15 @@ Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0
 Code = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 TableName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,30}$")]
 Column = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,30} (INTEGER|REAL|TEXT)$")]
-Cell = StrictInt | StrictFloat | StrictStr | None
+
+
+def _cell(value: object) -> int | float | str | None:
+    if value is None or (isinstance(value, int | float | str) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"a cell must be a number, text or null, not {type(value).__name__} (quote dates)")
+
+
+Cell = Annotated[int | float | str | None, PlainValidator(_cell)]
 Rows = Annotated[list[list[Cell]], Field(max_length=500)]
 
 
