@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.exercises.python_check import check_python, run_tests
+from bot.exercises.python_check import check_python, run_tests, same_json
 from bot.exercises.sandbox import Sandbox, SandboxConfig, sandbox_config
 from questions.loader import SHIPPED_DIR, Bank, load_bank
 from questions.schema import CodeTests, TechnicalQuestion
@@ -278,3 +278,12 @@ async def test_the_code_runs_as_an_unprivileged_user_with_no_capabilities(sandbo
     )
     result = await check_python(question, code, sandbox)
     assert [c.status for c in result.cases] == ["pass", "pass"], result.cases
+
+
+def test_values_compare_as_json_with_exact_integers() -> None:
+    assert same_json([1, 2.0000000001, {"a": None}], [1, 2.0, {"a": None}], 1e-9)
+    assert not same_json(1_003_488_461, 1_003_488_462, 1e-6)  # integers are exact whatever the tolerance
+    assert same_json(1.0, 1, 0) and not same_json(True, 1, 0) and not same_json([1], [1, 1], 0)
+    assert same_json(float("nan"), float("nan"), 0) and not same_json(float("nan"), 0.0, 1.0)
+    assert not same_json(10**400, 1.0, 1e-9) and same_json(10**400, 10**400, 0)
+    assert not same_json({"a": 1}, {"b": 1}, 0) and not same_json("1", 1, 0)

@@ -10,6 +10,7 @@ import pytest
 from bot.exercises.answer import split_answer
 from bot.exercises.result import ExerciseResult
 from bot.exercises.sql_check import check_query, check_sql
+from bot.exercises.sql_diff import same_value
 from bot.exercises.sql_runner import TIME_LIMIT, ReadOnlyDatabase
 from questions.loader import SHIPPED_DIR, Bank, load_bank
 from questions.schema import TechnicalQuestion
@@ -213,3 +214,9 @@ async def test_a_slow_query_does_not_block_the_event_loop(sql_bank: Bank) -> Non
     task.cancel()
     assert result.cases[0].status == "timeout" and elapsed >= TIME_LIMIT
     assert ticks >= elapsed / 0.01 * 0.3  # the loop kept turning while SQLite worked
+
+
+def test_integers_compare_exactly_and_reals_within_the_tolerance() -> None:
+    assert same_value(1, 1.0, 0) and same_value(0.1 + 0.2, 0.3, 1e-9) and same_value(None, None, 0)
+    assert not same_value(1_000_001, 1_000_000, 1e-3)  # a count that is off by one is wrong
+    assert not same_value("1", 1, 0) and not same_value(None, 0, 1.0)

@@ -20,7 +20,7 @@ from questions.schema import CodeCase, CodeTests, TechnicalQuestion
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class SolutionOutcome:
     cases: tuple[CaseResult, ...]
     problem: str  # the code did not load, or the run stopped early; empty otherwise
     printed: str
@@ -41,7 +41,7 @@ async def check_python(question: TechnicalQuestion, answer: str, sandbox: Sandbo
 
 async def run_tests(
     sandbox: Sandbox, items: Sequence[tuple[CodeTests, str]], *, reveal_hidden: bool
-) -> tuple[list[TestOutcome], SandboxRun]:
+) -> tuple[list[SolutionOutcome], SandboxRun]:
     """One sandbox run for any number of (tests, code) pairs: one answer, or every reference solution of a bank."""
     budgets = [t.time_limit_seconds * (len(t.visible) + len(t.hidden) + 2) for t, _ in items]
     data = payload(
@@ -68,7 +68,7 @@ def _job(tests: CodeTests, code: str) -> dict[str, Any]:
     }
 
 
-def _outcome(tests: CodeTests, records: list[dict[str, Any]], run: SandboxRun, reveal_hidden: bool) -> TestOutcome:
+def _outcome(tests: CodeTests, records: list[dict[str, Any]], run: SandboxRun, reveal_hidden: bool) -> SolutionOutcome:
     by_case = {r["case"]: r for r in records if "case" in r}
     printed = [str(r["printed"]) for r in records if "printed" in r]
     named = [(f"example {i + 1}", False, c) for i, c in enumerate(tests.visible)]
@@ -77,7 +77,7 @@ def _outcome(tests: CodeTests, records: list[dict[str, Any]], run: SandboxRun, r
     if load is not None:
         why = load.get("error") or f"it took longer than {_seconds(tests)}"
         cases = tuple(CaseResult(name, hidden, "not_run", "not run") for name, hidden, _ in named)
-        return TestOutcome(cases, f"your code did not run: {why}", "".join(printed))
+        return SolutionOutcome(cases, f"your code did not run: {why}", "".join(printed))
     results = []
     blamed = bool(printed)  # the job finished; otherwise the first call without a result was running when it stopped
     for i, (name, hidden, case) in enumerate(named):
@@ -92,7 +92,7 @@ def _outcome(tests: CodeTests, records: list[dict[str, Any]], run: SandboxRun, r
         else:
             results.append(CaseResult(name, hidden, "not_run", "not run"))
     problem = "" if printed else f"the run did not finish: {run.stopped}"
-    return TestOutcome(tuple(results), problem, "".join(printed))
+    return SolutionOutcome(tuple(results), problem, "".join(printed))
 
 
 def _judge(case: CodeCase, record: dict[str, Any], tests: CodeTests, *, reveal: bool) -> tuple[CaseStatus, str]:
@@ -121,13 +121,20 @@ def _label(case: CodeCase, *, reveal: bool) -> str:
 
 
 def same_json(expected: Any, got: Any, tolerance: float) -> bool:
-    """Equal as JSON data, numbers within the tolerance (absolute or relative), NaN equal to NaN."""
+    """Equal as JSON data: integers exactly, other numbers within the tolerance (absolute or relative),
+    NaN equal to NaN."""
     if isinstance(expected, bool) or isinstance(got, bool):
         return type(expected) is type(got) and expected == got
+    if isinstance(expected, int) and isinstance(got, int):
+        return expected == got
     if isinstance(expected, int | float) and isinstance(got, int | float):
-        if math.isnan(expected) or math.isnan(got):
-            return math.isnan(expected) and math.isnan(got)
-        return expected == got or math.isclose(expected, got, rel_tol=tolerance, abs_tol=tolerance)
+        try:
+            want, have = float(expected), float(got)
+        except OverflowError:  # an integer beyond any float
+            return False
+        if math.isnan(want) or math.isnan(have):
+            return math.isnan(want) and math.isnan(have)
+        return math.isclose(want, have, rel_tol=tolerance, abs_tol=tolerance)
     if isinstance(expected, list) and isinstance(got, list):
         return len(expected) == len(got) and all(same_json(e, g, tolerance) for e, g in zip(expected, got, strict=True))
     if isinstance(expected, dict) and isinstance(got, dict):

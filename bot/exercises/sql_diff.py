@@ -23,7 +23,6 @@ class RowDiff:
     missing: tuple[Row, ...] = ()  # expected rows the query did not return
     extra: tuple[Row, ...] = ()  # returned rows that are not expected
     wrong: tuple[tuple[Row, Row], ...] = ()  # (expected, returned): the same row with some values wrong
-    wrong_columns: tuple[int, ...] = ()
 
     @property
     def matches(self) -> bool:
@@ -31,7 +30,8 @@ class RowDiff:
 
 
 def same_value(a: Value, b: Value, tolerance: float) -> bool:
-    if isinstance(a, int | float) and isinstance(b, int | float):
+    """Integers exactly (counts must be right), any other pair of numbers within the tolerance."""
+    if isinstance(a, int | float) and isinstance(b, int | float) and (isinstance(a, float) or isinstance(b, float)):
         return a == b or math.isclose(a, b, rel_tol=tolerance, abs_tol=tolerance)
     return a == b
 
@@ -71,7 +71,7 @@ def compare_rows(
         names = ", ".join(columns[i] for i in wrong_columns if i < len(columns))
         parts.append(f"{len(wrong)} with wrong values (in {names})")
     problem = f"{_rows(len(got))} returned, {len(expected)} expected: " + ", ".join(parts)
-    return RowDiff(problem, tuple(missing), tuple(extra), tuple(wrong), tuple(wrong_columns))
+    return RowDiff(problem, tuple(missing), tuple(extra), tuple(wrong))
 
 
 def _rows(n: int) -> str:
