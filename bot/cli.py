@@ -13,7 +13,8 @@ from bot.config import ConfigError, Settings, load_settings
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid
 
 if TYPE_CHECKING:
-    from bot.grading.verdict import Rubric
+    from bot.grading.verdict import Grader, Rubric
+    from questions.schema import TechnicalQuestion
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -219,6 +220,7 @@ def _rubric(bank: Bank, question_id: str, stage: int, follow_up: int | None) -> 
 async def _grade(settings: Settings, question_id: str, stage: int, follow_up: int | None) -> int:
     from bot.configured import load_questions, make_grader
     from bot.grading.behavioral import analyse
+    from questions.schema import TechnicalQuestion
 
     bank = load_questions(settings)
     rubric = _rubric(bank, question_id, stage, follow_up)
@@ -226,7 +228,12 @@ async def _grade(settings: Settings, question_id: str, stage: int, follow_up: in
         print(f"error: {rubric}", file=sys.stderr)
         return 2
     answer = sys.stdin.read()
-    verdict = await make_grader(settings).grade(rubric, answer)
+    grader = make_grader(settings)
+    item = bank.get(question_id)
+    if isinstance(item, TechnicalQuestion) and (item.sql or item.tests) and follow_up is None:
+        print(json.dumps(await _grade_exercise(item, answer, grader), indent=2, ensure_ascii=False))
+        return 0
+    verdict = await grader.grade(rubric, answer)
     out = verdict.to_json()
     out["question_id"] = question_id
     if rubric.kind == "behavioral":
@@ -302,6 +309,31 @@ async def _grade_eval(settings: Settings, path: Path) -> int:
     if skipped:
         print(f"  ({skipped} answers skipped: their question ids are not technical questions in this bank)")
     return 0
+
+
+async def _grade_exercise(item: TechnicalQuestion, answer: str, grader: Grader) -> dict[str, object]:
+    """Run the code, then grade the explanation around it (or, when the code cannot run, the whole answer)."""
+    from bot.exercises.answer import split_answer
+    from bot.exercises.python_check import check_python
+    from bot.exercises.sandbox import Sandbox, sandbox_config
+    from bot.exercises.scoring import exercise_score
+    from bot.exercises.sql_check import check_sql
+    from bot.grading.bank_rubrics import rubric_for
+
+    if item.sql is not None:
+        result, language = await check_sql(item, answer), "sql"
+    else:
+        result, language = await check_python(item, answer, Sandbox(sandbox_config())), "python"
+    graded = split_answer(answer, language).explanation if result.executed else answer
+    verdict = await grader.grade(rubric_for(item), graded) if graded.strip() else None
+    return {
+        "question_id": item.id,
+        "kind": item.kind,
+        "score": exercise_score(result, verdict.score if verdict else 0.0),
+        "execution": result.to_json(),
+        "feedback": result.feedback(),
+        "explanation": verdict.to_json() if verdict else None,
+    }
 
 
 if __name__ == "__main__":

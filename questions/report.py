@@ -96,6 +96,7 @@ def validate(paths: list[Path]) -> tuple[int, str]:
     except FileNotFoundError as exc:
         return 2, str(exc)
     text = f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}"
+    text += "".join(f"\nnote: {n}" for n in bank.notes)
     if bank.quiz:
         text += "\n" + quiz_answer_stats(bank.quiz.values()).line()
     return 0, text

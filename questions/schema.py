@@ -10,6 +10,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    JsonValue,
+    PlainValidator,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -196,12 +198,148 @@ class _Asked(Identified):
         return self
 
 
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
+Code = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+TableName = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,30}$")]
+Column = Annotated[str, StringConstraints(pattern=r"^[a-z_][a-z0-9_]{0,30} (INTEGER|REAL|TEXT)$")]
+
+
+def _cell(value: object) -> int | float | str | None:
+    if value is None or (isinstance(value, int | float | str) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"a cell must be a number, text or null, not {type(value).__name__} (quote dates)")
+
+
+Cell = Annotated[int | float | str | None, PlainValidator(_cell)]
+Rows = Annotated[list[list[Cell]], Field(max_length=500)]
+
+
+def _compiles(code: str, mode: Literal["exec", "eval"]) -> str:
+    try:
+        compile(code, "<bank>", mode)
+    except SyntaxError as exc:
+        raise ValueError(f"is not valid Python: {exc.msg} (line {exc.lineno})") from None
+    return code
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+class SqlExercise(Strict):
+    """A query checked by running it on `fixture`, then on `hidden_fixture`, whose rows hold what a
+    shortcut gets wrong (ties, NULLs, duplicates, empty groups); `hidden_note` names those traps in
+    words, because the hidden rows themselves are never shown."""
+
+    tables: dict[TableName, list[Column]] = Field(min_length=1, max_length=8)
+    fixture: dict[TableName, Rows]
+    hidden_fixture: dict[TableName, Rows]
+    hidden_note: Text
+    reference_query: Code
+    ordered: bool = False
+    float_tolerance: float = Field(default=1e-6, ge=0, le=1)
+
+    @field_validator("tables")
+    @classmethod
+    def _columns_unique(cls, tables: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, columns in tables.items():
+            names = [c.split()[0] for c in columns]
+            if not columns or len(set(names)) != len(names):
+                raise ValueError(f"table {name} needs at least one column and unique column names")
+        return tables
+
+    @field_validator("fixture", "hidden_fixture")
+    @classmethod
+    def _rows_fit_tables(
+        cls, fixture: dict[str, list[list[Cell]]], info: ValidationInfo
+    ) -> dict[str, list[list[Cell]]]:
+        tables: dict[str, list[str]] | None = info.data.get("tables")
+        if tables is None:
+            return fixture  # `tables` is invalid and reported on its own
+        if set(fixture) != set(tables):
+            raise ValueError(f"must give rows for exactly the tables {', '.join(tables)}")
+        for name, rows in fixture.items():
+            for i, row in enumerate(rows):
+                if len(row) != len(tables[name]):
+                    raise ValueError(
+                        f"{name} row {i + 1} has {len(row)} values; the table has {len(tables[name])} columns"
+                    )
+        return fixture
+
+
+class CodeCase(Strict):
+    """One call of the candidate's function and the value it must return; `why` is what a failing
+    hidden case tells the candidate instead of its arguments."""
+
+    call: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    expected: JsonValue
+    tolerance: float | None = Field(default=None, ge=0)
+    why: Text | None = None
+
+    _call = field_validator("call")(classmethod(lambda cls, v: _compiles(v, "eval")))
+
+
+class CodeTests(Strict):
+    """What makes a `coding` question runnable: the function to write, its tests and a solution that passes them."""
+
+    function: Identifier
+    solution: Code
+    setup: str = ""
+    numpy: bool = False
+    visible: list[CodeCase] = Field(min_length=1, max_length=10)
+    hidden: list[CodeCase] = Field(min_length=1, max_length=30)
+    time_limit_seconds: float = Field(default=2.0, gt=0, le=10)
+    memory_limit_mb: int = Field(default=256, ge=64, le=4096)
+    tolerance: float = Field(default=1e-9, ge=0)
+
+    _code = field_validator("solution", "setup")(classmethod(lambda cls, v: _compiles(v, "exec")))
+
+    @field_validator("hidden")
+    @classmethod
+    def _hidden_cases_say_why(cls, cases: list[CodeCase]) -> list[CodeCase]:
+        for i, case in enumerate(cases):
+            if case.why is None:
+                raise ValueError(f"hidden case {i + 1} needs `why`, the short reason shown when it fails")
+        return cases
+
+
 class TechnicalQuestion(_Asked):
     topic: Text
     subtopic: Text
-    kind: Literal["concept", "derivation", "coding", "design"]
+    kind: Literal["concept", "derivation", "coding", "design", "sql"]
+    sql: SqlExercise | None = Field(default=None, validate_default=True)
+    tests: CodeTests | None = Field(default=None, validate_default=True)
     reference_answer: Text
     misconceptions: list[Text] = Field(default_factory=list)
+
+    @field_validator("sql")
+    @classmethod
+    def _sql_iff_kind_sql(cls, sql: SqlExercise | None, info: ValidationInfo) -> SqlExercise | None:
+        kind = info.data.get("kind")
+        if kind == "sql" and sql is None:
+            raise ValueError(
+                "kind sql needs an `sql` block: tables, fixture, hidden_fixture, hidden_note, reference_query"
+            )
+        if kind != "sql" and sql is not None:
+            raise ValueError("only kind sql may have an `sql` block")
+        return sql
+
+    @field_validator("tests")
+    @classmethod
+    def _tests_only_for_coding(cls, tests: CodeTests | None, info: ValidationInfo) -> CodeTests | None:
+        if tests is not None and info.data.get("kind") != "coding":
+            raise ValueError("only kind coding may have a `tests` block")
+        return tests
+
+    @field_validator("reference_answer")
+    @classmethod
+    def _reference_shows_the_code(cls, answer: str, info: ValidationInfo) -> str:
+        sql: SqlExercise | None = info.data.get("sql")
+        tests: CodeTests | None = info.data.get("tests")
+        code = sql.reference_query if sql else tests.solution if tests else None
+        if code is not None and _squash(code) not in _squash(answer):
+            raise ValueError("must show the reference query or solution, indented as a code block")
+        return answer
 
 
 class BehavioralQuestion(_Asked):

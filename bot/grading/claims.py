@@ -56,7 +56,7 @@ def _side(claim: Claim, correction: str = "") -> _Side:
 
 def _legacy(kp: KeyPoint) -> tuple[_Side, ...]:
     """A keyword-form point (until every rubric is converted): each phrasing is a says pattern."""
-    says = []
+    says: list[Expansion] = []
     for phrasing in kp.phrasings:
         try:
             says += expand(re.sub(r"[()|?]|\.\.\.", " ", phrasing))
