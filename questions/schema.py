@@ -149,7 +149,8 @@ def _check_bare_numbers(points: list[KeyPoint], prompt: str, where: str) -> None
             for k, pattern in enumerate(claim.says):
                 for e in expand(pattern):
                     words = [t for t in e.tokens if t.value is None and t.text[:1].isalnum()]
-                    if not e.formula and not words and any(abs(v - g) < 1e-9 for v in e.numbers for g in given):
+                    lone = len(e.numbers) == 1 and not words and not e.formula
+                    if lone and any(abs(e.numbers[0] - g) < 1e-9 for g in given):
                         raise ValueError(
                             f"{where}{i}.{field}.{n}.says.{k}: {pattern!r} can be read as just a number the question "
                             "states; add the words that make it a claim"
