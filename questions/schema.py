@@ -56,12 +56,18 @@ class Identified(Strict):
 def _check_pattern(value: str, *, content: int) -> str:
     """A rubric pattern must parse and name enough to be a claim: a single word ("variance") matches
     answers that say the opposite as readily as those that say the point."""
-    from bot.grading.patterns import PatternError, expand
+    from bot.grading.patterns import PatternError, expand, silent_alternatives
 
     try:
         expansions = expand(value)
+        silent = silent_alternatives(value)
     except PatternError as exc:
         raise ValueError(str(exc)) from None
+    if silent:
+        raise ValueError(
+            f"in {value!r} the alternative {silent[0]!r} is only function words, which are optional when matching, "
+            "so the pattern accepts the negated reading too; write the two readings as separate patterns"
+        )
     short = [" ".join(t.text for t in e.tokens) for e in expansions if not e.formula and e.content < content]
     if short:
         raise ValueError(f"pattern {value!r} can be read as just {short[0]!r}: say at least {content} content words")

@@ -136,16 +136,16 @@ class _Reading:
         for m in self.mentions:  # a negation before the subject belongs to something else
             if m[0] == ci and lo < m[2] <= span.start:
                 lo = m[2]
-        window = [t.text for t in toks[lo : span.start]]
-        cut = max((i + 1 for i, w in enumerate(window) if w in _CONJUNCTIONS), default=0)
-        window = window[cut:]
-        for i, w in enumerate(window):
-            following = (
-                window[i + 1] if i + 1 < len(window) else (toks[span.start].text if span.start < len(toks) else "")
-            )
+        # A conjunction or a comma before the statement starts it afresh: "Instead, use X" affirms X.
+        for i in range(lo, span.start + 1):
+            if i < len(toks) and (toks[i].after_break or (i < span.start and toks[i].text in _CONJUNCTIONS)):
+                lo = i + (0 if toks[i].after_break else 1)
+        window = [t.text for t in toks[lo : span.start]] + [toks[span.start].text if span.start < len(toks) else ""]
+        for i, w in enumerate(window[:-1]):
+            following = window[i + 1]
             if w in NEGATIONS and following not in _NOT_REALLY_NEGATED:
                 return True
-            if w in ("rather", "instead") or (w == "than" and i > 0 and window[i - 1] == "rather"):
+            if (w, following) in (("rather", "than"), ("instead", "of"), ("as", "opposed")):
                 return True
         return False
 
@@ -221,19 +221,17 @@ class ClaimGrader:
             hits = [f for f in reading.find(side) if not f.negated]
             if hits:
                 return verdict("contradicted", hits[0], side.correction)
-        confirmed: _Found | None = None
+        found = {id(side): reading.find(side) for side in point.claims}
+        confirmed = next((f for fs in found.values() for f in fs if not f.negated), None)
+        # A negated or reversed reading contradicts the point only when no other clause states it: an answer
+        # that says both (symmetric facts, "min here, max there") is not caught in a contradiction by a guess.
         for side in point.claims:
-            found = reading.find(side)
-            for f in found:
-                if f.negated and not side.legacy:
-                    return verdict("contradicted", f, f"In fact: {kp.point}")
-                confirmed = confirmed or (None if f.negated else f)
-            if side.legacy:
+            if side.legacy or confirmed is not None:
                 continue
-            # A reversed reading that is also a plain reading of another alternative ("k smallest|largest") is not one.
-            reversed_ = [
-                r for r in reading.find(side, flip=True) if not r.negated and not any(_overlaps(r, f) for f in found)
-            ]
+            negated = [f for f in found[id(side)] if f.negated]
+            if negated:
+                return verdict("contradicted", negated[0], f"In fact: {kp.point}")
+            reversed_ = [r for r in reading.find(side, flip=True) if not r.negated]
             if reversed_:
                 return verdict("contradicted", reversed_[0], f"That is the other way round: {kp.point}")
         if confirmed is not None:
@@ -261,10 +259,6 @@ class ClaimGrader:
             "Tip: in an interview, think aloud about what you do know; partial reasoning earns credit.",
         ]
         return Verdict(0.0, verdicts, "\n".join(lines), ["dont_know"], grader=self.name)
-
-
-def _overlaps(a: _Found, b: _Found) -> bool:
-    return a.clause == b.clause and a.span.start < b.span.end and b.span.start < a.span.end
 
 
 def _echoed(parts: list[Clause], prompt: str) -> frozenset[int]:

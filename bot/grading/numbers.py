@@ -6,12 +6,13 @@ from __future__ import annotations
 import math
 import re
 
-_NUM = r"(?:\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?%?"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?%?"
 _CONST = r"(?:e|pi)(?![\w])"
 _OPERAND = rf"(?:-?{_NUM}|{_CONST})"
 # A numeric expression: a number or a constant joined to more of them by operators. A constant
 # alone ("e" as a word) is not a number, and a digit glued to a word ("top-5", "x2") is not either.
-_END = r"(?![\w^(]|\.\d)"
+# An expression ends where the text goes on as a formula with a letter ("1 - 1/n" is not 1 - 1).
+_END = r"(?![\w^(]|\.\d|\s*[-+*/^]\s*[a-z])"
 EXPRESSION = re.compile(
     rf"(?:(?<![\w.^)])-)?(?<![\w.^]){_NUM}(?:\s*[-+*/^]\s*{_OPERAND})*{_END}"
     rf"|(?<![\w.]){_CONST}(?:\s*[-+*/^]\s*{_OPERAND})+{_END}"

@@ -137,6 +137,18 @@ def _chunk_tokens(chunk: str) -> list[PToken]:
     return out
 
 
+def silent_alternatives(source: str) -> list[str]:
+    """Alternatives that are only function words beside a negation ("(is|is not) convex", "(can|cannot)"):
+    function words are optional when matching, so the pattern would accept the claim and its denial."""
+    out = []
+    for choice in _parse(source):
+        readings = [[t for chunk in alt if chunk for t in _chunk_tokens(chunk)] for alt in choice]
+        silent = [r for r in readings if r and not _meaningful(r)]
+        if silent and any(t.text in NEGATIONS for r in readings for t in r):
+            out += [" ".join(t.text for t in r) for r in silent]
+    return out
+
+
 @lru_cache(maxsize=16384)
 def expand(source: str) -> tuple[Expansion, ...]:
     """Every concrete token sequence a pattern stands for, with function words dropped (they are

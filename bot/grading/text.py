@@ -236,6 +236,7 @@ class Token:
     start: int  # offsets in the clause text, for quoting
     end: int
     value: float | None = None  # numbers and numeric expressions
+    after_break: bool = False  # a comma, colon, bracket or dash stands between it and the token before
 
     @property
     def is_word(self) -> bool:
@@ -258,19 +259,25 @@ def normalise_mapped(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
+_BREAK = re.compile(r"[,;:()\[\]]|\s-\s|\s—\s?")
+
+
 def tokens(text: str) -> tuple[Token, ...]:
     """Words, operators and numbers of `text` (already normalised), with character offsets."""
     out: list[Token] = []
+    previous_end = 0
     for m in _TOKEN_RE.finditer(text):
         raw = m.group()
+        brk = bool(out) and bool(_BREAK.search(text, previous_end, m.start()))
+        previous_end = m.end()
         if m.lastgroup == "num":
-            value = evaluate(raw)
-            out.append(Token(raw.replace(" ", ""), raw.replace(" ", ""), m.start(), m.end(), value))
+            compact = raw.replace(" ", "")
+            out.append(Token(compact, compact, m.start(), m.end(), evaluate(compact.replace(",", "")), brk))
         elif raw == "percent" and out and out[-1].value is not None:
             prev = out[-1]
-            out[-1] = Token(prev.text + "%", prev.stem + "%", prev.start, m.end(), prev.value / 100)  # type: ignore[operator]
+            out[-1] = Token(prev.text + "%", prev.stem + "%", prev.start, m.end(), prev.value / 100, prev.after_break)  # type: ignore[operator]
         else:
-            out.append(Token(raw, stem(raw) if m.lastgroup == "word" else raw, m.start(), m.end()))
+            out.append(Token(raw, stem(raw) if m.lastgroup == "word" else raw, m.start(), m.end(), None, brk))
     return tuple(out)
 
 
