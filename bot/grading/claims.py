@@ -16,7 +16,7 @@ from functools import cached_property
 from rapidfuzz import fuzz
 
 from bot.grading.patterns import Expansion, PatternError, Span, expand, find
-from bot.grading.text import CONTRAST, NEGATIONS, STOPWORDS, Clause, clauses
+from bot.grading.text import CONTRAST, NEGATION_BEFORE, NEGATIONS, STOPWORDS, Clause, clauses
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
 
@@ -144,6 +144,8 @@ class _Reading:
         for i, w in enumerate(window[:-1]):
             following = window[i + 1]
             if w in NEGATIONS and following not in _NOT_REALLY_NEGATED:
+                return True
+            if NEGATION_BEFORE.get(w) == following:
                 return True
             if (w, following) in (("rather", "than"), ("instead", "of"), ("as", "opposed")):
                 return True

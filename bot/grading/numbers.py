@@ -12,7 +12,7 @@ _OPERAND = rf"(?:-?{_NUM}|{_CONST})"
 # A numeric expression: a number or a constant joined to more of them by operators. A constant
 # alone ("e" as a word) is not a number, and a digit glued to a word ("top-5", "x2") is not either.
 # An expression ends where the text goes on as a formula with a letter ("1 - 1/n" is not 1 - 1).
-_END = r"(?![\w^(]|\.\d|\s*[-+*/^]\s*[a-z])"
+_END = r"(?![\w^(]|\.\d|\s*[-+*/^]\s*[a-z(])"
 EXPRESSION = re.compile(
     rf"(?:(?<![\w.^)])-)?(?<![\w.^]){_NUM}(?:\s*[-+*/^]\s*{_OPERAND})*{_END}"
     rf"|(?<![\w.]){_CONST}(?:\s*[-+*/^]\s*{_OPERAND})+{_END}"
@@ -32,6 +32,8 @@ def evaluate(text: str) -> float | None:
         return None
     if parser.pos != len(tokens) or not math.isfinite(value):
         return None
+    if value == 0 and any(c in "123456789" for c in text):
+        return None  # underflow (1e-2000): not the number 0
     return value
 
 

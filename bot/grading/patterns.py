@@ -28,6 +28,7 @@ FUZZY_MIN = 85
 _FORMULA_OPS = frozenset("=+*/^<>%")
 _TOLERANCE = re.compile(r"~\s*(\d+(?:\.\d+)?%?)")
 _SYNTAX = re.compile(r"(\(|\)|\||\.\.\.)")
+_GAP = "zzgapzz"  # stands for `...` while a reading is tokenised
 _BARRIER = NEGATIONS | CONTRAST | {"but", "however", "whereas", "while", "although"}
 
 
@@ -42,10 +43,11 @@ class PToken:
     value: float | None = None
     tolerance: float | None = None
     wide: bool = False  # a `...` gap may come before this token
+    minus: bool = False  # a "-" written as an operator (spaced, or between numbers), not a hyphen
 
     @property
     def direction(self) -> tuple[str, int, str] | None:
-        return DIRECTION.get(self.stem) if self.value is None else None
+        return DIRECTION.get(self.text) if self.value is None else None
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,8 @@ def _parse(source: str) -> list[list[list[str | None]]]:
                 alternatives: list[list[str | None]] = []
                 while True:
                     inner = sequence({"|", ")"})
-                    alternatives += [list(itertools.chain.from_iterable(a)) for a in _product(inner)]
+                    # the brackets stay in the text, as they would in an answer: "2 / (x + 1)" is not "2 / x + 1"
+                    alternatives += [["(", *itertools.chain.from_iterable(a), ")"] for a in _product(inner)]
                     if pos >= len(parts):
                         raise PatternError(f"unclosed '(' in {source!r}")
                     sep = parts[pos]
@@ -125,15 +128,18 @@ def _chunk_tokens(chunk: str) -> list[PToken]:
     out: list[PToken] = []
     pieces = _TOLERANCE.split(chunk)
     for i in range(0, len(pieces), 2):
-        toks = tokens(normalise(pieces[i]))
-        out += [PToken(t.text, t.stem, t.value) for t in toks]
+        text = normalise(pieces[i])
+        toks = tokens(text)
+        for t in toks:
+            spaced = t.text == "-" and (text[t.start - 1 : t.start].isspace() or text[t.end : t.end + 1].isspace())
+            out.append(PToken(t.text, t.stem, t.value, minus=spaced))
         if i + 1 < len(pieces):
             raw = pieces[i + 1]
             tol = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
             if not out or out[-1].value is None:
                 raise PatternError(f"a tolerance must follow a number in {chunk!r}")
             last = out[-1]
-            out[-1] = PToken(last.text, last.stem, last.value, tol)
+            out[-1] = PToken(last.text, last.stem, last.value, tol, minus=last.minus)
     return out
 
 
@@ -155,17 +161,20 @@ def expand(source: str) -> tuple[Expansion, ...]:
     optional when matching) except negations, either half of a hyphenated compound, and formulas."""
     out: list[Expansion] = []
     for combo in _product(_parse(source)):
+        # One reading is tokenised as one text, as an answer would be: "2 / (lambda max)" must give the
+        # same tokens here as "2 / lambda max" does in an answer.
+        text = " ".join(_GAP if chunk is None else chunk for chunk in itertools.chain.from_iterable(combo))
         raw: list[PToken] = []
         wide = False
-        for chunk in itertools.chain.from_iterable(combo):
-            if chunk is None:
+        for tok in _chunk_tokens(text):
+            if tok.text == _GAP:
                 wide = True
                 continue
-            for tok in _chunk_tokens(chunk):
-                raw.append(PToken(tok.text, tok.stem, tok.value, tok.tolerance, wide) if wide else tok)
-                wide = False
+            raw.append(PToken(tok.text, tok.stem, tok.value, tok.tolerance, wide, tok.minus) if wide else tok)
+            wide = False
+        # "8-bit", "top-5" and "k-means" are words with a hyphen; "1 - p" and "3-2" are formulas.
         formula = any(t.text in _FORMULA_OPS for t in raw) or any(
-            t.text == "-" and (raw[i - 1].value is not None or raw[i + 1].value is not None)
+            t.text == "-" and (t.minus or (raw[i - 1].value is not None and raw[i + 1].value is not None))
             for i, t in enumerate(raw)
             if 0 < i < len(raw) - 1
         )
@@ -207,7 +216,7 @@ def token_matches(p: PToken, t: Token, flip: bool = False) -> bool:
         return False
     d = p.direction
     if d is not None:
-        got = DIRECTION.get(t.stem)
+        got = DIRECTION.get(t.text)
         if got is not None and got[0] == d[0]:
             return same_direction(d, got, flip=flip)
         return False if flip else p.stem == t.stem or _typo(p.text, t.text)
@@ -236,13 +245,14 @@ def _find_ordered(
     """`passive`: the direction word moved to the end must follow at once ("variance drops") or after
     an auxiliary and at most one other word ("variance is reduced", "the score should be minimised")."""
     out = []
+    directed = any(p.direction for p in pattern)
     for i, t in enumerate(toks):
         if not token_matches(pattern[0], t, flip):
             continue
         pos, ok = i, True
         for k, p in enumerate(pattern[1:], 1):
             last = passive and k == len(pattern) - 1
-            nxt = _next_match(p, toks, pos + 1, flip, allowed=1 if last else None)
+            nxt = _next_match(p, toks, pos + 1, flip, allowed=1 if last else None, directed=directed)
             if nxt is not None and last and nxt > pos + 1:
                 ok = any(w.text in _AUXILIARY for w in toks[pos + 1 : nxt])
             if nxt is None or not ok:
@@ -258,7 +268,11 @@ _LINKING = frozenset("goes go went gets get got becomes become became tends tend
 _AUXILIARY = _LINKING | frozenset("is are was were be been being".split())
 
 
-def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool, allowed: int | None = None) -> int | None:
+def _next_match(
+    p: PToken, toks: tuple[Token, ...], start: int, flip: bool, allowed: int | None = None, *, directed: bool = True
+) -> int | None:
+    """The next token matching `p` within the allowed gap. `directed`: the pattern has a direction word,
+    so another direction word in the gap ends the search ("lower bias and raise variance")."""
     if allowed is None:
         allowed = WIDE_GAP if p.wide else GAP
     content = 0
@@ -266,7 +280,7 @@ def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool, allo
         t = toks[j]
         if token_matches(p, t, flip):
             return j
-        if t.text in _BARRIER or (t.stem in DIRECTION and p.direction is None):
+        if t.text in _BARRIER or (directed and t.text in DIRECTION and p.direction is None):
             return None
         if t.text != "-" and t.text not in STOPWORDS and t.text not in _LINKING:
             content += 1
@@ -276,22 +290,34 @@ def _next_match(p: PToken, toks: tuple[Token, ...], start: int, flip: bool, allo
 
 
 def _find_formula(exp: Expansion, toks: tuple[Token, ...], flip: bool) -> list[Span]:
+    """Token by token, nothing in between, except up to WIDE_GAP tokens where the pattern has `...`."""
     pattern = exp.tokens
     variants: list[tuple[PToken, ...]] = [pattern]
     if flip:
         swap = {"+": "-", "-": "+", "*": "/", "/": "*"}
         variants = [
-            (*pattern[:i], PToken(swap[p.text], swap[p.text]), *pattern[i + 1 :])
+            (*pattern[:i], PToken(swap[p.text], swap[p.text], wide=p.wide), *pattern[i + 1 :])
             for i, p in enumerate(pattern)
             if p.text in swap
         ]
     out = []
-    n = len(pattern)
     for variant in variants:
-        for i in range(len(toks) - n + 1):
-            if all(_formula_token(p, toks[i + k]) for k, p in enumerate(variant)):
-                out.append(Span(i, i + n))
+        for i in range(len(toks)):
+            end = _formula_at(variant, toks, i)
+            if end is not None:
+                out.append(Span(i, end))
     return out
+
+
+def _formula_at(pattern: tuple[PToken, ...], toks: tuple[Token, ...], start: int) -> int | None:
+    pos = start
+    for k, p in enumerate(pattern):
+        reach = WIDE_GAP if p.wide and k else 0
+        found = next((j for j in range(pos, min(len(toks), pos + reach + 1)) if _formula_token(p, toks[j])), None)
+        if found is None:
+            return None
+        pos = found + 1
+    return pos
 
 
 def _formula_token(p: PToken, t: Token) -> bool:

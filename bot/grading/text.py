@@ -144,7 +144,6 @@ NEGATIONS = frozenset(
         "not",
         "no",
         "never",
-        "none",
         "neither",
         "nor",
         "cannot",
@@ -167,12 +166,13 @@ NEGATIONS = frozenset(
         "without",
         "hardly",
         "nothing",
-        "fails",
-        "fail",
         "lack",
         "lacks",
     ]
 )
+# Negations only when followed by a word: "fails to converge", "none of the features" (but "the bootstrap
+# fails for the maximum" states a claim, and `None` in code is no negation).
+NEGATION_BEFORE = {"fail": "to", "fails": "to", "failed": "to", "none": "of"}
 # Words that put what follows on the other side of a contrast ("rather than X", "unlike X").
 CONTRAST = frozenset(["rather", "instead", "unlike", "than", "opposed", "versus", "vs", "contrast"])
 
@@ -185,38 +185,73 @@ def stem(word: str) -> str:
     return str(_STEMMER.stemWord(word))
 
 
-# Words with a direction, by stem: (axis, sign, kind). A pattern word with a direction also matches
-# words of the same direction ("reduce" ~ "lower" ~ "cut"); the opposite direction of the same kind
-# marks a reversed claim. Kinds keep a state apart from a change: "high variance" (a diagnosis) is not
-# contradicted by "reduces variance" (a remedy); comparatives ("lower", "more") go with either.
-_DIRECTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "size": {
-        "level": ("low small few tiny little", "high large big many huge"),
-        "comparative": ("lower smaller fewer less shorter narrower weaker",
-                        "higher larger bigger more longer wider stronger"),
-        "change": ("reduce reduces decrease decreases drop drops cut cuts fall falls shrink shrinks decline "
-                   "declines diminish diminishes lessen lessens down weaken weakens",
-                   "increase increases raise raises grow grows rise rises boost boosts inflate inflates amplify "
-                   "amplifies up strengthen strengthens"),
-    },
-    "speed": {"level": ("slow", "fast quick"), "comparative": ("slower", "faster quicker"),
-              "change": ("slows", "speeds accelerates")},
-    "optimum": {"change": ("minimize minimise", "maximize maximise"),
-                "level": ("minimum minimal smallest lowest min", "maximum maximal largest highest max peak peaks")},
-    "quality": {"comparative": ("worse", "better"),
-                "change": ("worsen worsens hurt hurts degrade degrades", "improve improves help helps")},
+# Words with a direction: (axis, sign, kind), looked up by the word itself so that "reducer" or
+# "overview" are not directions. A pattern word with a direction also matches words of the same
+# direction ("reduce" ~ "lower" ~ "cut"); the opposite direction of the same kind marks a reversed
+# claim. Kinds keep a state apart from a change: "high variance" (a diagnosis) is not contradicted by
+# "reduces variance" (a remedy); comparatives ("lower", "more") go with either.
+_VERBS = {
+    "size": (
+        "reduce decrease drop cut fall shrink decline diminish lessen weaken lower",
+        "increase raise grow rise boost inflate amplify strengthen",
+    ),
+    "speed": ("slow", "speed accelerate"),
+    "optimum": ("minimize minimise", "maximize maximise"),
+    "quality": ("worsen hurt degrade", "improve help"),
+}
+_IRREGULAR = {
+    "fall": "fell fallen",
+    "rise": "rose risen",
+    "grow": "grew grown",
+    "shrink": "shrank shrunk",
+    "cut": "",
+    "drop": "dropped dropping",
+    "slow": "slowed slowing",
+}
+_NOUNS = {
+    "size": (
+        "reduction reductions decrease decreases drop drops decline declines",
+        "increase increases rise rises growth boost",
+    )
+}
+_STATES = {
+    "size": {"level": ("low small tiny little", "high large big huge"),
+             "comparative": ("lower smaller less shorter narrower weaker", "higher larger bigger more longer wider stronger")},
+    "count": {"level": ("few", "many numerous"), "comparative": ("fewer", "")},
+    "speed": {"level": ("slow", "fast quick"), "comparative": ("slower", "faster quicker")},
+    "optimum": {"level": ("minimum minimal smallest lowest min", "maximum maximal largest highest max peak peaks")},
+    "quality": {"comparative": ("worse", "better")},
     "curvature": {"level": ("convex", "concave")},
-    "fit": {"level": ("underfit underfits underfitting", "overfit overfits overfitting")},
-    "position": {"level": ("below under beneath", "above over")},
+    "fit": {"level": ("underfit underfits underfitting underfitted", "overfit overfits overfitting overfitted")},
+    "position": {"level": ("below beneath", "above")},
     "sign": {"level": ("negative", "positive")},
 }  # fmt: skip
-DIRECTION: dict[str, tuple[str, int, str]] = {
-    stem(w): (axis, sign, kind)
-    for axis, kinds in _DIRECTIONS.items()
-    for kind, poles in kinds.items()
-    for sign, group in enumerate(poles)
-    for w in group.split()
-}
+
+
+def _inflect(verb: str) -> list[str]:
+    if verb in _IRREGULAR:
+        return [verb, verb + "s", verb + "ting" if verb == "cut" else verb + "ing", *_IRREGULAR[verb].split()]
+    stem_ = verb[:-1] if verb.endswith("e") else verb
+    third = verb + ("es" if verb.endswith(("s", "sh", "ch")) else "s")
+    past = verb + "d" if verb.endswith("e") else verb + "ed"
+    return [verb, third, past, stem_ + "ing"]
+
+
+DIRECTION: dict[str, tuple[str, int, str]] = {}
+for _axis, _poles in _VERBS.items():
+    for _sign, _group in enumerate(_poles):
+        for _verb in _group.split():
+            for _form in _inflect(_verb):
+                DIRECTION.setdefault(_form, (_axis, _sign, "change"))
+for _axis, _poles in _NOUNS.items():
+    for _sign, _group in enumerate(_poles):
+        for _noun in _group.split():
+            DIRECTION.setdefault(_noun, (_axis, _sign, "change"))
+for _axis, _kinds in _STATES.items():
+    for _kind, _poles in _kinds.items():
+        for _sign, _group in enumerate(_poles):
+            for _word in _group.split():
+                DIRECTION[_word] = (_axis, _sign, _kind)  # "lower" is a comparative before it is a verb
 
 
 def same_direction(want: tuple[str, int, str], got: tuple[str, int, str], *, flip: bool = False) -> bool:
