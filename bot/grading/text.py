@@ -134,9 +134,6 @@ STOPWORDS = frozenset(
         "has",
         "have",
         "had",
-        "some",
-        "any",
-        "each",
     ]
 )
 NEGATIONS = frozenset(
