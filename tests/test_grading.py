@@ -283,7 +283,7 @@ def _grade_cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=ROOT,
         env=env,
-        timeout=60,
+        timeout=300,  # the first run validates the whole bank (and runs its exercises) before caching it
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import re
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+)?%?"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)(?:e[-+]?\d+|[kmb](?![\w-]))?%?"
 _CONST = r"(?:e|pi)(?![\w])"
 _OPERAND = rf"(?:-?{_NUM}|{_CONST})"
 # A numeric expression: a number or a constant joined to more of them by operators. A constant
@@ -18,6 +18,7 @@ EXPRESSION = re.compile(
     rf"|(?<![\w.]){_CONST}(?:\s*[-+*/^]\s*{_OPERAND})+{_END}"
 )
 _TOKEN = re.compile(rf"{_NUM}|{_CONST}|[-+*/^]")
+_SCALE = {"k": 1e3, "m": 1e6, "b": 1e9}  # 3.5k, 10m, 7b: as ML people write sizes
 
 
 def evaluate(text: str) -> float | None:
@@ -86,6 +87,8 @@ class _Parser:
             return math.pi
         if token.endswith("%"):
             return float(token[:-1]) / 100
+        if token[-1] in _SCALE:
+            return float(token[:-1]) * _SCALE[token[-1]]
         return float(token)
 
 

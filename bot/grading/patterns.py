@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -44,10 +44,11 @@ class PToken:
     tolerance: float | None = None
     wide: bool = False  # a `...` gap may come before this token
     minus: bool = False  # a "-" written as an operator (spaced, or between numbers), not a hyphen
+    compound: bool = False  # part of a hyphenated word: never a direction
 
     @property
     def direction(self) -> tuple[str, int, str] | None:
-        return DIRECTION.get(self.text) if self.value is None else None
+        return DIRECTION.get(self.text) if self.value is None and not self.compound else None
 
 
 @dataclass(frozen=True)
@@ -132,14 +133,14 @@ def _chunk_tokens(chunk: str) -> list[PToken]:
         toks = tokens(text)
         for t in toks:
             spaced = t.text == "-" and (text[t.start - 1 : t.start].isspace() or text[t.end : t.end + 1].isspace())
-            out.append(PToken(t.text, t.stem, t.value, minus=spaced))
+            out.append(PToken(t.text, t.stem, t.value, minus=spaced, compound=t.compound))
         if i + 1 < len(pieces):
             raw = pieces[i + 1]
             tol = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
             if not out or out[-1].value is None:
                 raise PatternError(f"a tolerance must follow a number in {chunk!r}")
             last = out[-1]
-            out[-1] = PToken(last.text, last.stem, last.value, tol, minus=last.minus)
+            out[-1] = PToken(last.text, last.stem, last.value, tol, minus=last.minus, compound=last.compound)
     return out
 
 
@@ -170,7 +171,7 @@ def expand(source: str) -> tuple[Expansion, ...]:
             if tok.text == _GAP:
                 wide = True
                 continue
-            raw.append(PToken(tok.text, tok.stem, tok.value, tok.tolerance, wide, tok.minus) if wide else tok)
+            raw.append(replace(tok, wide=True) if wide else tok)
             wide = False
         # "8-bit", "top-5" and "k-means" are words with a hyphen; "1 - p" and "3-2" are formulas.
         formula = any(t.text in _FORMULA_OPS for t in raw) or any(
@@ -216,7 +217,7 @@ def token_matches(p: PToken, t: Token, flip: bool = False) -> bool:
         return False
     d = p.direction
     if d is not None:
-        got = DIRECTION.get(t.text)
+        got = None if t.compound else DIRECTION.get(t.text)
         if got is not None and got[0] == d[0]:
             return same_direction(d, got, flip=flip)
         return False if flip else p.stem == t.stem or _typo(p.text, t.text)
@@ -280,7 +281,7 @@ def _next_match(
         t = toks[j]
         if token_matches(p, t, flip):
             return j
-        if t.text in _BARRIER or (directed and t.text in DIRECTION and p.direction is None):
+        if t.text in _BARRIER or (directed and not t.compound and t.text in DIRECTION and p.direction is None):
             return None
         if t.text != "-" and t.text not in STOPWORDS and t.text not in _LINKING:
             content += 1

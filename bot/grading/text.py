@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import snowballstemmer
@@ -269,14 +269,19 @@ class Token:
     end: int
     value: float | None = None  # numbers and numeric expressions
     after_break: bool = False  # a comma, colon, bracket or dash stands between it and the token before
+    compound: bool = False  # part of a hyphenated word ("cut-off", "trade-off"): never a direction
 
     @property
     def is_word(self) -> bool:
         return self.value is None and self.text[:1].isalnum()
 
 
+# Superscripts before NFKC, which would turn "1.96²" into "1.962" and "Xᵀ" into "XT".
+_SUPERSCRIPTS = str.maketrans({**{c: f"^{i}" for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "ᵀ": "^T", "⁻": "^-", "ᵗ": "^t"})
+
+
 def normalise(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).translate(_SYMBOLS).casefold()
+    return unicodedata.normalize("NFKC", text.translate(_SUPERSCRIPTS)).translate(_SYMBOLS).casefold()
 
 
 def normalise_mapped(text: str) -> tuple[str, list[int]]:
@@ -310,6 +315,10 @@ def tokens(text: str) -> tuple[Token, ...]:
             out[-1] = Token(prev.text + "%", prev.stem + "%", prev.start, m.end(), prev.value / 100, prev.after_break)  # type: ignore[operator]
         else:
             out.append(Token(raw, stem(raw) if m.lastgroup == "word" else raw, m.start(), m.end(), None, brk))
+    for i, t in enumerate(out):
+        if t.text == "-" and 0 < i < len(out) - 1 and out[i - 1].end == t.start and t.end == out[i + 1].start:
+            out[i - 1] = replace(out[i - 1], compound=True)
+            out[i + 1] = replace(out[i + 1], compound=True)
     return tuple(out)
 
 
