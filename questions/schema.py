@@ -56,10 +56,10 @@ class Identified(Strict):
 def _check_pattern(value: str, *, content: int) -> str:
     """A rubric pattern must parse and name enough to be a claim: a single word ("variance") matches
     answers that say the opposite as readily as those that say the point."""
-    from bot.grading.patterns import PatternError, expand, silent_alternatives
+    from bot.grading.patterns import PatternError, silent_alternatives, weakest_reading
 
     try:
-        expansions = expand(value)
+        weakest = weakest_reading(value)
         silent = silent_alternatives(value)
     except PatternError as exc:
         raise ValueError(str(exc)) from None
@@ -68,9 +68,8 @@ def _check_pattern(value: str, *, content: int) -> str:
             f"in {value!r} the alternative {silent[0]!r} is only function words, which are optional when matching, "
             "so the pattern accepts the negated reading too; write the two readings as separate patterns"
         )
-    short = [" ".join(t.text for t in e.tokens) for e in expansions if not e.formula and e.content < content]
-    if short:
-        raise ValueError(f"pattern {value!r} can be read as just {short[0]!r}: say at least {content} content words")
+    if weakest is not None and weakest[0] < content:
+        raise ValueError(f"pattern {value!r} can be read as just {weakest[1]!r}: say at least {content} content words")
     return value
 
 
@@ -142,7 +141,7 @@ class FollowUp(Strict):
 def _check_bare_numbers(points: list[KeyPoint], prompt: str, where: str) -> None:
     """A pattern that is only a number the question itself states would match the candidate
     repeating the question ("the test catches 99% of cases") as a claim."""
-    from bot.grading.patterns import expand
+    from bot.grading.patterns import lone_numbers
     from bot.grading.text import normalise, tokens
 
     given = [t.value for t in tokens(normalise(prompt)) if t.value is not None]
@@ -153,14 +152,11 @@ def _check_bare_numbers(points: list[KeyPoint], prompt: str, where: str) -> None
             if claim.subject:
                 continue
             for k, pattern in enumerate(claim.says):
-                for e in expand(pattern):
-                    words = [t for t in e.tokens if t.value is None and t.text[:1].isalnum()]
-                    lone = len(e.numbers) == 1 and not words and not e.formula
-                    if lone and any(abs(e.numbers[0] - g) < 1e-9 for g in given):
-                        raise ValueError(
-                            f"{where}{i}.{field}.{n}.says.{k}: {pattern!r} can be read as just a number the question "
-                            "states; add the words that make it a claim"
-                        )
+                if any(abs(v - g) < 1e-9 for v in lone_numbers(pattern) for g in given):
+                    raise ValueError(
+                        f"{where}{i}.{field}.{n}.says.{k}: {pattern!r} can be read as just a number the question "
+                        "states; add the words that make it a claim"
+                    )
 
 
 def _check_targets(follow_ups: list[FollowUp | str], key_points: list[KeyPoint], where: str) -> None:

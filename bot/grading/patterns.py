@@ -79,6 +79,7 @@ class Span:
 # ---------------------------------------------------------------------------- parsing
 
 
+@lru_cache(maxsize=16384)
 def _parse(source: str) -> list[list[list[str | None]]]:
     """The pattern as a sequence of choices, each a list of alternatives, each a list of text chunks
     (None marks a `...` gap). Expanded by `expand`."""
@@ -125,7 +126,8 @@ def _product(seq: list[list[list[str | None]]]) -> list[list[list[str | None]]]:
     return [list(c) for c in combos]
 
 
-def _chunk_tokens(chunk: str) -> list[PToken]:
+@lru_cache(maxsize=65536)
+def _chunk_tokens(chunk: str) -> tuple[PToken, ...]:
     out: list[PToken] = []
     pieces = _TOLERANCE.split(chunk)
     for i in range(0, len(pieces), 2):
@@ -141,7 +143,22 @@ def _chunk_tokens(chunk: str) -> list[PToken]:
                 raise PatternError(f"a tolerance must follow a number in {chunk!r}")
             last = out[-1]
             out[-1] = PToken(last.text, last.stem, last.value, tol, minus=last.minus, compound=last.compound)
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def _plain_words(chunk: str) -> tuple[PToken, ...]:
+    """The tokens of a chunk of plain words that a match needs (function words are optional)."""
+    return tuple(t for t in _chunk_tokens(chunk) if t.text not in STOPWORDS or t.text in NEGATIONS)
+
+
+_PLAIN = re.compile(r"^[^\d+*/^=<>%~-]*$")
+
+
+@lru_cache(maxsize=65536)
+def _is_plain(chunk: str) -> bool:
+    """No number, operator or hyphen: the chunk tokenises the same alone as inside a reading."""
+    return bool(_PLAIN.match(normalise(chunk)))
 
 
 def silent_alternatives(source: str) -> list[str]:
@@ -156,15 +173,83 @@ def silent_alternatives(source: str) -> list[str]:
     return out
 
 
+def weakest_reading(source: str) -> tuple[int, str] | None:
+    """The non-formula reading with the fewest content words, as (count, words), for validation,
+    scored choice by choice without listing every reading (a number counts twice, as in
+    `Expansion.content`). None when every reading is a formula."""
+    cheapest: list[tuple[int, list[str]]] = []
+    wordy: list[tuple[int, list[str]] | None] = []
+    for choice in _parse(source):
+        options = []
+        for alternative in choice:
+            raw = [t for chunk in alternative if chunk for t in _chunk_tokens(chunk)]
+            if any(t.text in _FORMULA_OPS or t.minus for t in raw):
+                continue  # a reading through this alternative is a formula, which needs no word count
+            kept = _meaningful(raw)
+            count = sum(2 if t.value is not None else 1 for t in kept if t.value is not None or t.text not in STOPWORDS)
+            options.append((count, [t.text for t in kept], bool(kept)))
+        if not options:
+            return None
+        cheapest.append(min(((c, w) for c, w, _ in options), key=lambda o: o[0]))
+        wordy.append(min(((c, w) for c, w, k in options if k), key=lambda o: o[0], default=None))
+    # A reading with no word at all is no reading (expand drops it), so one choice must bring a word.
+    best: tuple[int, list[str]] | None = None
+    for i, option in enumerate(wordy):
+        if option is None:
+            continue
+        count = option[0] + sum(c for j, (c, _) in enumerate(cheapest) if j != i)
+        if best is None or count < best[0]:
+            best = (count, [w for j, (_, ws) in enumerate(cheapest) for w in (option[1] if j == i else ws)])
+    return None if best is None else (best[0], " ".join(best[1]))
+
+
+def lone_numbers(source: str) -> set[float]:
+    """Numbers the pattern can be read as on their own, with no word beside them (for validation)."""
+    empty: list[bool] = []  # per choice: can it contribute nothing?
+    singles: list[set[float]] = []  # per choice: numbers it can contribute alone
+    for choice in _parse(source):
+        can_be_empty, numbers = False, set()
+        for alternative in choice:
+            raw = [t for chunk in alternative if chunk for t in _chunk_tokens(chunk)]
+            if any(t.text in _FORMULA_OPS or t.minus for t in raw):
+                continue
+            kept = _meaningful(raw)
+            if not kept:
+                can_be_empty = True
+            elif len(kept) == 1 and kept[0].value is not None:
+                numbers.add(kept[0].value)
+        empty.append(can_be_empty)
+        singles.append(numbers)
+    out: set[float] = set()
+    for i, numbers in enumerate(singles):
+        if numbers and all(e for j, e in enumerate(empty) if j != i):
+            out |= numbers
+    return out
+
+
 @lru_cache(maxsize=16384)
 def expand(source: str) -> tuple[Expansion, ...]:
     """Every concrete token sequence a pattern stands for, with function words dropped (they are
     optional when matching) except negations, either half of a hyphenated compound, and formulas."""
     out: list[Expansion] = []
     for combo in _product(_parse(source)):
-        # One reading is tokenised as one text, as an answer would be: "2 / (lambda max)" must give the
-        # same tokens here as "2 / lambda max" does in an answer.
-        text = " ".join(_GAP if chunk is None else chunk for chunk in itertools.chain.from_iterable(combo))
+        chunks = list(itertools.chain.from_iterable(combo))
+        if all(c is None or _is_plain(c) for c in chunks):  # words only: each chunk on its own, cached
+            kept: list[PToken] = []
+            wide = False
+            for chunk in chunks:
+                if chunk is None:
+                    wide = True
+                    continue
+                for tok in _plain_words(chunk):
+                    kept.append(replace(tok, wide=True) if wide else tok)
+                    wide = False
+            if kept:
+                out.append(Expansion(tuple(kept), False))
+            continue
+        # Otherwise the reading is tokenised as one text, as an answer would be: "2 / (lambda max)" must
+        # give the same tokens here as "2 / lambda max" does in an answer.
+        text = " ".join(_GAP if chunk is None else chunk for chunk in chunks)
         raw: list[PToken] = []
         wide = False
         for tok in _chunk_tokens(text):
