@@ -26,6 +26,7 @@ WIDE_GAP = 6  # after `...`
 SPAN_SLACK = 3  # function words allowed on top of the content-word gap
 FUZZY_MIN = 85
 _FORMULA_OPS = frozenset("=+*/^<>%")
+_ARITHMETIC = frozenset("+-*/^")
 _TOLERANCE = re.compile(r"~\s*(\d+(?:\.\d+)?%?)")
 _SYNTAX = re.compile(r"(\(|\)|\||\.\.\.)")
 _GAP = "zzgapzz"  # stands for `...` while a reading is tokenised
@@ -292,6 +293,9 @@ def _typo(word: str, token: str) -> bool:
     """A misspelling, not another word: same first letter, close spelling, no digits."""
     if len(word) < 5 or len(token) < 4 or word[0] != token[:1] or not word.isalpha() or not token.isalpha():
         return False
+    short, long_ = sorted((word, token), key=len)
+    if short != long_ and long_.startswith(short):
+        return False  # "adam" is not a misspelt "adamw"
     return fuzz.ratio(word, token, score_cutoff=FUZZY_MIN) > 0
 
 
@@ -390,9 +394,14 @@ def _find_formula(exp: Expansion, toks: tuple[Token, ...], flip: bool) -> list[S
     for variant in variants:
         for i in range(len(toks)):
             end = _formula_at(variant, toks, i)
-            if end is not None:
+            # A formula inside a longer one is not that formula: "(p-1)/m" is not in "(p-1)/(m+p-1)".
+            if end is not None and not _joined(toks, i - 1) and not _joined(toks, end):
                 out.append(Span(i, end))
     return out
+
+
+def _joined(toks: tuple[Token, ...], i: int) -> bool:
+    return 0 <= i < len(toks) and toks[i].text in _ARITHMETIC
 
 
 def _formula_at(pattern: tuple[PToken, ...], toks: tuple[Token, ...], start: int) -> int | None:
