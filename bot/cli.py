@@ -7,7 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.config import ConfigError, Settings, load_settings
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid
@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot on every configured platform, with the scheduler")
     report = sub.add_parser("report", help="usage figures from the database, for operators")
     report.add_argument("--days", type=int, default=14)
+
+    disputes = sub.add_parser("disputes", help="grades candidates disputed, for rubric authors")
+    d_sub = disputes.add_subparsers(dest="d_command", required=True)
+    d_export = d_sub.add_parser("export", help="write every dispute with its answer and verdict as YAML")
+    d_export.add_argument("--out", type=Path, default=Path("disputes.yaml"), help="file to write (- for stdout)")
 
     grade = sub.add_parser("grade", help="grade an answer read from standard input; prints JSON")
     grade.add_argument("question_id", nargs="?")
@@ -76,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(_run(settings))
         if args.command == "report":
             return asyncio.run(_report(settings, args.days))
+        if args.command == "disputes":
+            return _disputes_export(settings, args.out)
     except (ConfigError, BankInvalid) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -149,6 +156,45 @@ async def _chat(settings: Settings, user: str | None, mock_args: list[str]) -> i
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _disputes_export(settings: Settings, out: Path) -> int:
+    """Disputes grouped by question and point, most disputed first, so authors fix the worst rubric first."""
+    from collections import Counter
+
+    import yaml
+
+    disputes = asyncio.run(_load_disputes(settings))
+    if disputes is None:
+        return 2
+    counts = Counter((d["question_id"], d["point"]) for d in disputes)
+    disputes.sort(key=lambda d: (-counts[d["question_id"], d["point"]], d["question_id"], d["point"], d["at"]))
+    text = yaml.safe_dump({"disputes": disputes}, sort_keys=False, allow_unicode=True, width=100)
+    if str(out) == "-":
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        print(f"{len(disputes)} disputes on {len({d['question_id'] for d in disputes})} questions written to {out}")
+    return 0
+
+
+async def _load_disputes(settings: Settings) -> list[dict[str, Any]] | None:
+    from storage.database import DatabaseConfigError, check_connection, make_engine, session_factory, upgrade
+    from storage.userdata import disputes_for_authors
+
+    try:
+        engine = make_engine(settings.database_url)
+        try:
+            await check_connection(engine)
+            await upgrade(engine)
+            async with session_factory(engine)() as session:
+                disputes = await disputes_for_authors(session)
+        finally:
+            await engine.dispose()
+    except DatabaseConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+    return disputes
 
 
 async def _report(settings: Settings, days: int) -> int:

@@ -111,6 +111,21 @@ class AnswerRow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class DisputeRow(Base):
+    """A candidate's "I did say this" on one point of a grade, kept for rubric authors."""
+
+    __tablename__ = "disputes"
+
+    id: Mapped[int] = mapped_column(IdInt, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[str] = mapped_column(String(32))
+    question_id: Mapped[str] = mapped_column(String(80))
+    point: Mapped[str] = mapped_column(Text, default="")  # empty: the score as a whole
+    status: Mapped[str] = mapped_column(String(20), default="")  # the grader's verdict on the point
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ProcessedMessage(Base):
     """Platform message ids already handled, so a redelivered update is processed once."""
 

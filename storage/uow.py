@@ -13,12 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
+from bot.answering.records import AnswerRecord, DisputeReasonRecord, DisputeRecord, RatingRecord
 from bot.core.ports import ConversationKey, Profile, Record, StaleState
 from bot.core.state import DialogueState
 from bot.rounds.records import RoundRecord
 from storage.database import session_factory
-from storage.models import AnswerRow, DialogueStateRow, Identity, ProcessedMessage, RoundRow, User
+from storage.models import AnswerRow, DialogueStateRow, DisputeRow, Identity, ProcessedMessage, RoundRow, User
 from storage.scheduling import SchedulingQueries, aware
 from storage.userdata import UserDataQueries
 
@@ -257,8 +257,33 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 )
             elif isinstance(rec, DisputeRecord):
                 await self._mark_answer(user_id, rec.round_id, rec.question_id, disputed=True, updated_at=rec.at)
+                await self.session.execute(
+                    insert(DisputeRow).values(
+                        user_id=user_id,
+                        round_id=rec.round_id,
+                        question_id=rec.question_id,
+                        point=rec.point,
+                        status=rec.status,
+                        reason="",
+                        created_at=rec.at,
+                    )
+                )
+            elif isinstance(rec, DisputeReasonRecord):
+                await self._give_reason(user_id, rec)
             else:
                 await self.write_scheduling_record(user_id, rec) or await self.write_user_record(user_id, rec)
+
+    async def _give_reason(self, user_id: int, rec: DisputeReasonRecord) -> None:
+        latest = (
+            select(func.max(DisputeRow.id))
+            .where(
+                DisputeRow.user_id == user_id,
+                DisputeRow.round_id == rec.round_id,
+                DisputeRow.question_id == rec.question_id,
+            )
+            .scalar_subquery()
+        )
+        await self.session.execute(update(DisputeRow).where(DisputeRow.id == latest).values(reason=rec.reason))
 
     async def _mark_answer(self, user_id: int, round_id: str, question_id: str, **values: Any) -> None:
         await self.session.execute(

@@ -16,6 +16,7 @@ from storage.models import (
     AnswerRow,
     CardRow,
     DialogueStateRow,
+    DisputeRow,
     Identity,
     LinkCode,
     OutboxRow,
@@ -79,6 +80,7 @@ class UserDataQueries:
             SubscriptionRow,
             QuizAnswerRow,
             LinkCode,
+            DisputeRow,
         ):
             await self.session.execute(update(model).where(model.user_id == source).values(user_id=target))
         await self.session.execute(update(LinkCode).where(LinkCode.code == code).values(used_at=now))
@@ -163,6 +165,7 @@ class UserDataQueries:
             "rounds": [_row(r, "user_id") for r in await rows(RoundRow, RoundRow.started_at)],
             "answers": [_row(a, "id", "user_id") for a in await rows(AnswerRow, AnswerRow.created_at)],
             "review_cards": [_row(c, "user_id") for c in await rows(CardRow, CardRow.question_id)],
+            "disputes": [_row(d, "id", "user_id") for d in await rows(DisputeRow, DisputeRow.id)],
             "conversations": [_row(d, "id", "user_id") for d in await rows(DialogueStateRow, DialogueStateRow.id)],
         }
 
@@ -239,3 +242,38 @@ async def usage_report(session: AsyncSession, now: datetime, days: int = 14) -> 
         "outbox": {s: int(n) for s, n in outbox},
         "failures": [(p, e or "", int(n)) for p, e, n in failures],
     }
+
+
+async def disputes_for_authors(session: AsyncSession) -> list[dict[str, Any]]:
+    """Every dispute with the answer and the grader's verdict on the disputed point, oldest first,
+    for `mock-interviewer disputes export`; no user ids or names, only what a rubric author needs."""
+    rows = await session.execute(
+        select(DisputeRow, AnswerRow.answer_text, AnswerRow.verdict, AnswerRow.score, AnswerRow.stage)
+        .outerjoin(
+            AnswerRow,
+            (AnswerRow.user_id == DisputeRow.user_id)
+            & (AnswerRow.round_id == DisputeRow.round_id)
+            & (AnswerRow.question_id == DisputeRow.question_id),
+        )
+        .order_by(DisputeRow.id)
+    )
+    out: list[dict[str, Any]] = []
+    for dispute, answer, verdict, score, stage in rows.all():
+        shown = next(
+            (p for p in (verdict or {}).get("key_points", []) if p.get("point") == dispute.point),
+            None,
+        )
+        out.append(
+            {
+                "question_id": dispute.question_id,
+                "stage": stage or "",
+                "point": dispute.point or "(the score as a whole)",
+                "grader_status": dispute.status,
+                "grader_evidence": (shown or {}).get("evidence", ""),
+                "score": score,
+                "answer": answer or "",
+                "reason": dispute.reason,
+                "at": aware(dispute.created_at).isoformat(),
+            }
+        )
+    return out

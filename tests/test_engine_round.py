@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
+from bot.answering.records import AnswerRecord, DisputeReasonRecord, DisputeRecord, RatingRecord
 from bot.core.events import TextIn
 from bot.core.ports import Profile
 from bot.engine import Engine
@@ -188,13 +188,49 @@ async def test_self_rating_and_dispute_are_recorded(engine: Engine) -> None:
     await conv.send(cmd("done"))
     await conv.press("Skip follow-up")
     await conv.press("This grade is wrong")
-    assert "recorded" in conv.text and conv.state.round is not None and conv.state.round.phase == "rate"
+    await conv.press("The score as a whole")
+    assert "Recorded" in conv.text and conv.state.round is not None and conv.state.round.phase == "rate"
     await conv.press("Hard")
     assert [type(r) for r in conv.records if isinstance(r, DisputeRecord | RatingRecord)] == [
         DisputeRecord,
         RatingRecord,
     ]
     assert "Question 2/3" in conv.text
+
+
+async def test_a_dispute_names_the_point_and_takes_an_optional_reason(engine: Engine) -> None:
+    conv = Conversation(engine)
+    await conv.send(cmd("mock", "technical", "hard", "3"))
+    await conv.send(text("I would apply Bayes' rule with the 1% prior."))
+    await conv.send(cmd("done"))
+    await conv.press("Skip follow-up")
+    rnd = conv.state.round
+    assert rnd is not None
+    doubtful = [p for p in rnd.graded if p.status != "confirmed"]
+    assert doubtful, "a one-line answer should leave a point unconfirmed"
+    await conv.press("This grade is wrong")
+    label = next(b for b in last_buttons(conv.replies) if b.startswith("I did say:"))
+    await conv.press(label)
+    assert "your score stays as it is" in conv.text.lower()
+    await conv.send(text("I said the healthy majority produces most positives."))
+    assert "added your reason" in conv.text
+    await conv.press("Good")
+    disputes = [r for r in conv.records if isinstance(r, DisputeRecord)]
+    reasons = [r for r in conv.records if isinstance(r, DisputeReasonRecord)]
+    assert [(d.point, d.status) for d in disputes] == [(doubtful[0].point, doubtful[0].status)]
+    assert [r.reason for r in reasons] == ["I said the healthy majority produces most positives."]
+    assert conv.state.round is not None and not conv.state.round.disputing
+
+
+async def test_a_message_after_rating_without_a_dispute_is_not_a_reason(engine: Engine) -> None:
+    conv = Conversation(engine)
+    await conv.send(cmd("mock", "technical", "hard", "3"))
+    await conv.send(text(GOOD["fx-bayes-test"]))
+    await conv.send(cmd("done"))
+    await conv.press("Skip follow-up")
+    await conv.send(text("hello?"))
+    assert "how well did you know" in conv.text.lower()
+    assert not [r for r in conv.records if isinstance(r, DisputeReasonRecord)]
 
 
 async def test_behavioral_answer_gets_structure_feedback(engine: Engine) -> None:

@@ -24,7 +24,7 @@ from bot.progress.records import StatsView
 from storage.database import session_factory
 from storage.models import Base
 from storage.uow import SqlUnitOfWork
-from storage.userdata import usage_report
+from storage.userdata import disputes_for_authors, usage_report
 from tests.conftest import ROOT, FakeClock, cmd
 from tests.harness import Harness, event
 
@@ -177,3 +177,59 @@ def test_report_command_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "users: 0" in done.stdout and "delivery failures: none" in done.stdout
+
+
+async def test_a_disputed_point_reaches_rubric_authors_and_goes_with_forget(
+    harness: Harness, clock: FakeClock, db_engine: AsyncEngine
+) -> None:
+    send = via(harness.dispatcher, clock)
+    await send(cmd("mock", "technical", "hard", "3"), "u1")
+    await send(TextIn("I would apply Bayes' rule with the 1% prior."), "u1")
+    replies = await send(cmd("done"), "u1")
+
+    def buttons(rs: list[Reply]) -> dict[str, str]:
+        return {b.label: b.choice_id for r in rs for b in r.buttons}
+
+    if "Skip follow-up" in buttons(replies):
+        replies = await send(ChoiceIn(buttons(replies)["Skip follow-up"]), "u1")
+    replies = await send(ChoiceIn(buttons(replies)["This grade is wrong"]), "u1")
+    label, choice = next((k, v) for k, v in buttons(replies).items() if k.startswith("I did say:"))
+    await send(ChoiceIn(choice), "u1")
+    await send(TextIn("My second sentence says exactly this."), "u1")
+
+    async with session_factory(db_engine)() as session:
+        disputes = await disputes_for_authors(session)
+    assert len(disputes) == 1
+    d = disputes[0]
+    assert d["question_id"] == "fx-bayes-test" and d["answer"].startswith("I would apply Bayes")
+    assert label.removeprefix("I did say: ").rstrip("…") in d["point"]
+    assert d["grader_status"] in ("missed", "mentioned", "contradicted")
+    assert d["reason"] == "My second sentence says exactly this."
+    assert "u1" not in json.dumps(d) and "name-u1" not in json.dumps(d)
+
+    replies = await send(cmd("export"), "u1")
+    files = {r.attachment.filename: r.attachment.data for r in replies if r.attachment}
+    exported = json.loads(files["mock-interviewer-export.json"])
+    assert [x["reason"] for x in exported["disputes"]] == ["My second sentence says exactly this."]
+
+    replies = await send(cmd("forget"), "u1")
+    yes = next(b.choice_id for b in replies[0].buttons if b.label.startswith("Yes"))
+    await send(ChoiceIn(yes), "u1")
+    async with session_factory(db_engine)() as session:
+        assert await disputes_for_authors(session) == []
+
+
+def test_disputes_export_command_writes_yaml(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    out = tmp_path / "disputes.yaml"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "disputes", "export", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "0 disputes" in done.stdout and out.read_text() == "disputes: []\n"

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.answering import srs
-from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
+from bot.answering.records import AnswerRecord, CardRecord, DisputeReasonRecord, DisputeRecord, RatingRecord
 from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
 from bot.core import texts
 from bot.core.context import Ctx
@@ -24,6 +24,7 @@ from questions.schema import BehavioralQuestion, DesignScenario, TechnicalQuesti
 
 MAX_ANSWER_CHARS = 20000
 HINT_PENALTY = 0.3
+MAX_REASON_CHARS = 1000
 RATING_LABELS = {"again": "Again", "hard": "Hard", "good": "Good", "easy": "Easy"}
 
 Gradable = TechnicalQuestion | BehavioralQuestion | DesignScenario
@@ -36,7 +37,7 @@ class Choices:
 
     answer: str  # namespace of Done and Hint: "<answer>:done:<seq>"
     rating: str  # prefix of a rating: "<rating>:good:<seq>"
-    dispute: str  # "This grade is wrong": "<dispute>:<seq>"
+    dispute: str  # "This grade is wrong": "<dispute>:<seq>", then a point "<dispute>:<index|all|back>:<seq>"
     after_rating: str | None = None  # a Next button beside the ratings
 
 
@@ -45,6 +46,8 @@ class OpenAnswer(Protocol):
 
     answer: list[str]
     hints_used: int
+    graded: list[PointResult]  # the last grade's points, for "I did say this"
+    disputing: bool  # a dispute was just recorded; the next message may give its reason
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,7 @@ class AnswerFlow:
         )
         ctx.records.append(AnswerRecord(round_id, result, answer, verdict.to_json(), ctx.now))
         open_.answer, open_.hints_used = [], 0
+        open_.graded, open_.disputing = result.points, False
         head = f"Score: {result.score:.1f}/4" + (f" (hints cost {penalty:.1f})" if penalty else "")
         parts = [head, verdict.feedback]
         if notes:
@@ -151,11 +155,49 @@ class AnswerFlow:
         prefix = f"{note}\n\n" if note else ""
         ctx.say(prefix + "How well did you know this? Your rating schedules when it comes back for review.", buttons)
 
-    def dispute(self, ctx: Ctx, round_id: str, question_id: str, choices: Choices) -> None:
-        ctx.records.append(DisputeRecord(round_id, question_id, ctx.now))
-        self.ask_rating(
-            ctx, choices, "Thanks, I've recorded that you think this grade is wrong; the rubric will be reviewed."
+    def dispute(
+        self, ctx: Ctx, open_: OpenAnswer, round_id: str, question_id: str, which: str, choices: Choices
+    ) -> None:
+        """ "This grade is wrong": first which point the candidate says they covered, then a record of
+        it (the score stays as it is) and room for an optional reason."""
+        if not which:
+            seq = ctx.state.next_seq()
+            doubtful = [(i, p) for i, p in enumerate(open_.graded) if p.status != "confirmed"]
+            buttons = [
+                Button(f"I did say: {_short(p.point)}", make_choice(choices.dispute, i, seq)) for i, p in doubtful
+            ]
+            buttons.append(Button("The score as a whole", make_choice(choices.dispute, "all", seq)))
+            buttons.append(Button("Back", make_choice(choices.dispute, "back", seq)))
+            ask = "Which point did you cover that I didn't credit?" if doubtful else "What did I get wrong?"
+            ctx.say(ask + " I'll record it with your answer and my verdict for the rubric's authors.", buttons)
+            return
+        if which == "back":
+            self.ask_rating(ctx, choices)
+            return
+        index = int(which) if which.isdigit() else -1
+        if which != "all" and not 0 <= index < len(open_.graded):
+            self.ask_rating(ctx, choices, "Sorry, I don't recognise that button.")
+            return
+        point = open_.graded[index] if which != "all" else None
+        ctx.records.append(
+            DisputeRecord(round_id, question_id, ctx.now, point.point if point else "", point.status if point else "")
         )
+        open_.disputing = True
+        what = f"that you covered “{point.point}”" if point else "that this grade is wrong"
+        self.ask_rating(
+            ctx,
+            choices,
+            f"Recorded {what}. Your score stays as it is; the rubric will be reviewed. If you want to say why, "
+            "send it as a message now (optional).",
+        )
+
+    def dispute_reason(self, ctx: Ctx, open_: OpenAnswer, round_id: str, question_id: str, text: str) -> bool:
+        """A message right after a dispute is its reason; False when no dispute is waiting for one."""
+        if not open_.disputing:
+            return False
+        open_.disputing = False
+        ctx.records.append(DisputeReasonRecord(round_id, question_id, text.strip()[:MAX_REASON_CHARS], ctx.now))
+        return True
 
     async def rate(self, ctx: Ctx, round_id: str, question_id: str, rating: str) -> srs.CardState:
         """Record the rating and move the question's review card by it."""
@@ -165,3 +207,7 @@ class AnswerFlow:
         ctx.records.append(CardRecord(profile.user_id, card))
         ctx.records.append(RatingRecord(round_id, question_id, rating, ctx.now))
         return card
+
+
+def _short(point: str, limit: int = 48) -> str:
+    return point if len(point) <= limit else point[: limit - 1].rstrip() + "…"

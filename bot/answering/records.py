@@ -30,8 +30,23 @@ class RatingRecord:
 
 @dataclass(frozen=True)
 class DisputeRecord:
+    """ "I did say this" on one point of a grade (or on the score as a whole when `point` is empty).
+    The score is not changed; rubric authors read these through `mock-interviewer disputes export`."""
+
     round_id: str
     question_id: str
+    at: datetime
+    point: str = ""
+    status: str = ""  # the grader's verdict on that point: missed, mentioned, contradicted
+
+
+@dataclass(frozen=True)
+class DisputeReasonRecord:
+    """The candidate's optional reason for their latest dispute on this question."""
+
+    round_id: str
+    question_id: str
+    reason: str
     at: datetime
 
 

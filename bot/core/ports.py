@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.answering.records import AnswerRecord, CardRecord, DisputeRecord, RatingRecord
+from bot.answering.records import AnswerRecord, CardRecord, DisputeReasonRecord, DisputeRecord, RatingRecord
 from bot.answering.srs import CardState
 from bot.core.events import Reply
 from bot.core.state import DialogueState
@@ -48,6 +48,7 @@ Record = (
     | RoundRecord
     | RatingRecord
     | DisputeRecord
+    | DisputeReasonRecord
     | SubscriptionRecord
     | CardRecord
     | QuizRunRecord

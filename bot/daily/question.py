@@ -120,7 +120,10 @@ class DailyQuestion:
         daily = ctx.state.daily
         assert daily is not None
         if daily.phase == "rate":
-            self.answering.ask_rating(ctx, DAILY, "How well did you know today's question?")
+            if self.answering.dispute_reason(ctx, daily, daily.round_id, daily.question_id, text):
+                self.answering.ask_rating(ctx, DAILY, "Thanks, I've added your reason to the dispute.")
+            else:
+                self.answering.ask_rating(ctx, DAILY, "How well did you know today's question?")
             return False
         return self.answering.collect(ctx, daily, text, DAILY, quiet=quiet)
 
@@ -152,7 +155,7 @@ class DailyQuestion:
         elif action == "rt" and value in srs.RATINGS and daily.phase == "rate":
             await self._rate(ctx, value)
         elif action == "wrong" and daily.phase == "rate":
-            self.answering.dispute(ctx, daily.round_id, daily.question_id, DAILY)
+            self.answering.dispute(ctx, daily, daily.round_id, daily.question_id, value, DAILY)
         else:
             ctx.say("Sorry, I don't recognise that button.")
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from bot.answering.results import PointResult
 from bot.core.model import StateModel
 
 
@@ -20,3 +21,5 @@ class DailyState(StateModel):
     phase: Literal["answer", "rate"] = "answer"
     hints_used: int = 0
     score: float | None = None
+    graded: list[PointResult] = Field(default_factory=list)  # the last grade's points, for a dispute
+    disputing: bool = False

@@ -24,7 +24,10 @@ class RoundAnswers:
         rnd = ctx.state.round
         assert rnd is not None
         if rnd.phase == "rate":
-            self.answering.ask_rating(ctx, ROUND, "Before we move on, how well did you know this one?")
+            if self.answering.dispute_reason(ctx, rnd, rnd.round_id, rnd.current_id or "", text):
+                self.answering.ask_rating(ctx, ROUND, "Thanks, I've added your reason to the dispute.")
+            else:
+                self.answering.ask_rating(ctx, ROUND, "Before we move on, how well did you know this one?")
         elif rnd.current_slot.kind == "quiz":
             self.flow.show_current(ctx, "Pick one of the options.")
         else:
@@ -154,10 +157,10 @@ class RoundAnswers:
         rnd.follow_up = None
         self.answering.reveal(ctx, item, note, ROUND)
 
-    async def rate(self, ctx: Ctx, rnd: RoundState, rating: str) -> None:
+    async def rate(self, ctx: Ctx, rnd: RoundState, rating: str, which: str = "") -> None:
         qid = rnd.current_id or ""
         if rating == "wrong":
-            self.answering.dispute(ctx, rnd.round_id, qid, ROUND)
+            self.answering.dispute(ctx, rnd, rnd.round_id, qid, which, ROUND)
             return
         await self.answering.rate(ctx, rnd.round_id, qid, rating)
         ctx.say(f"Rated “{RATING_LABELS[rating]}”.")
@@ -181,7 +184,7 @@ class RoundAnswers:
         )
         rnd.results.append(result)
         ctx.records.append(AnswerRecord(rnd.round_id, result, "", {"skipped": True}, ctx.now))
-        rnd.answer, rnd.hints_used = [], 0
+        rnd.answer, rnd.hints_used, rnd.graded = [], 0, []
         covers = "\n".join(f"  • {p.point}" for p in points)
         if isinstance(item, DesignScenario):
             stage = STAGE_LABELS[item.stages[rnd.stage].stage].lower()

@@ -57,7 +57,7 @@ def register(router: Router, bank: Bank, answering: AnswerFlow, new_id: Callable
         if rnd is None:
             await setup.stale(ctx)
         elif rnd.phase == "rate" and action in (*RATINGS, "wrong"):
-            await answers.rate(ctx, rnd, action)
+            await answers.rate(ctx, rnd, action, value)
         else:
             ctx.say("Sorry, I don't recognise that button. " + ctx.where())
 

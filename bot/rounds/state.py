@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from bot.answering.results import AnswerResult, ItemKind
+from bot.answering.results import AnswerResult, ItemKind, PointResult
 from bot.core.model import StateModel
 
 Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
@@ -42,6 +42,8 @@ class RoundState(StateModel):
     hints_used: int = 0
     question_started: datetime
     follow_up: str | None = None
+    graded: list[PointResult] = Field(default_factory=list)  # the last grade's points, for a dispute
+    disputing: bool = False
 
     @property
     def length(self) -> int:
