@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
+from questions.overlap import OVERLAP_ERROR, overlaps, runs
 from questions.schema import (
     BANK_MODELS,
     BehavioralQuestion,
@@ -144,7 +145,8 @@ def _prompt_of(item: Any) -> str:
 
 
 def near_duplicates(bank: Bank) -> list[BankError]:
-    """Prompts within one bank kind that read almost the same are a copy-paste smell."""
+    """Prompts within one bank kind that read almost the same are a copy-paste smell; technical
+    questions whose topic and key points say the same thing ask the same question twice."""
     errors: list[BankError] = []
     for kind in ("technical", "behavioral", "design", "quiz"):
         items = list(bank._store(kind).values())
@@ -166,6 +168,18 @@ def near_duplicates(bank: Bank) -> list[BankError]:
                             f"near-duplicate of {a} ({bank.origin[a]}), score {scores[i][j]:.0f}",
                         )
                     )
+    for o in overlaps(bank.technical.values(), OVERLAP_ERROR):
+        first, second = bank.technical[o.first], bank.technical[o.second]
+        if runs(first) == runs(second):
+            errors.append(
+                BankError(
+                    bank.origin[o.second],
+                    o.second,
+                    "key_points",
+                    f"asks the same as {o.first} ({bank.origin[o.first]}): topic and key points {o.score:.2f} "
+                    f"similar (limit {OVERLAP_ERROR}); merge the two or make them ask different things",
+                )
+            )
     return errors
 
 

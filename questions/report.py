@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from questions.loader import Bank, BankInvalid, load_bank
+from questions.overlap import OVERLAP_NOTE, overlaps
 from questions.schema import QuizQuestion
 from questions.sections import SECTIONS
 
@@ -97,6 +98,10 @@ def validate(paths: list[Path]) -> tuple[int, str]:
         return 2, str(exc)
     text = f"ok: {len(bank)} items valid in {', '.join(str(p) for p in paths)}"
     text += "".join(f"\nnote: {n}" for n in bank.notes)
+    similar = overlaps(bank.technical.values(), OVERLAP_NOTE)
+    if similar:
+        text += f"\n{len(similar)} pairs of technical questions with similar topic and key points (>= {OVERLAP_NOTE}):"
+        text += "".join(f"\n  {o.score:.2f}  {o.first} / {o.second}" for o in similar)
     if bank.quiz:
         text += "\n" + quiz_answer_stats(bank.quiz.values()).line()
     return 0, text

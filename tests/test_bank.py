@@ -219,6 +219,29 @@ def test_near_duplicate_prompt_is_an_error(tmp_path: Path) -> None:
     assert "b.yaml: id other-question: prompt: near-duplicate of ok-question" in str(info.value)
 
 
+def test_same_topic_and_key_points_in_other_words_is_an_error(tmp_path: Path) -> None:
+    """Two questions written apart on one idea share key points, not prompt wording."""
+    reworded = GOOD.replace("ok-question", "other-question").replace(
+        "Why does regularization help a model generalize to unseen data?",
+        "A teammate asks what a penalty term buys us when the validation loss climbs. Tell them.",
+    )
+    write(tmp_path, "a.yaml", GOOD)
+    write(tmp_path, "b.yaml", reworded.replace("questions:\n", "questions:\n", 1))
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    text = str(info.value)
+    assert "b.yaml: id other-question: key_points: asks the same as ok-question" in text
+    assert "near-duplicate" not in text  # the prompts differ; only the new check sees it
+    different = (
+        reworded.replace("It reduces variance", "Dropout zeroes random units")
+        .replace("It trades a little bias", "Batch norm rescales activations")
+        .replace("topic: t", "topic: layers")
+        .replace("subtopic: s", "subtopic: normalisation")
+    )
+    write(tmp_path, "b.yaml", different)
+    assert len(load_bank([tmp_path]).technical) == 2
+
+
 @pytest.mark.parametrize(
     ("text", "field"),
     [
