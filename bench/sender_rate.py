@@ -32,7 +32,9 @@ class RateEnforcingFake:
         self.accepted: list[float] = []
         self.rejected = 0
 
-    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None:
+    async def send(
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
+    ) -> tuple[str, str] | None:
         now = time.monotonic()
         while self.window and self.window[0] <= now - 1.0:
             self.window.popleft()

@@ -157,6 +157,7 @@ class SubscriptionRow(Base):
     settings: Mapped[dict[str, Any]] = mapped_column(Json)
     next_run_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
     deactivated_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # a forum topic the quiz posts in
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -183,6 +184,7 @@ class OutboxRow(Base):
     platform: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
     chat_kind: Mapped[str] = mapped_column(String(10))
+    thread_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     external_user_id: Mapped[str] = mapped_column(String(64))
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="CASCADE"), nullable=True, index=True

@@ -65,6 +65,7 @@ def subscription_from_row(row: Any) -> Subscription:
         active=row.active,
         next_run=aware(row.next_run_at) if row.next_run_at else None,
         deactivated_reason=row.deactivated_reason,
+        thread_id=row.thread_id,
         **{k: v for k, v in settings.items() if k in _SETTINGS},
     )
 
@@ -116,7 +117,21 @@ class SchedulingQueries:
                 .order_by(QuizAnswerRow.answered_at)
             )
         ).all()
-        return QuizRunView(run.id, tuple(run.question_ids), run.status, [(u, n, i, c) for u, n, i, c in rows])
+        polls = await self.session.execute(
+            select(PlatformPoll.ref, PlatformPoll.created_at).where(
+                PlatformPoll.platform == run.platform, PlatformPoll.ref.startswith(f"{run_id}:", autoescape=True)
+            )
+        )
+        sent = {int(ref.rpartition(":")[2]): aware(at) for ref, at in polls if ref.rpartition(":")[2].isdigit()}
+        return QuizRunView(
+            run.id,
+            tuple(run.question_ids),
+            run.status,
+            [(u, n, i, c) for u, n, i, c in rows],
+            opened_at=aware(run.opened_at),
+            open_seconds=(aware(run.closes_at) - aware(run.opened_at)).total_seconds(),
+            sent_at=sent,
+        )
 
     async def leaderboard(self, platform: str, chat_id: str, now: datetime) -> Leaderboard:
         async def board(since: datetime | None) -> list[tuple[str, int, int]]:
@@ -183,7 +198,16 @@ class SchedulingQueries:
             await self.add_outbox(
                 [
                     PlannedSend(
-                        rec.key, rec.job, rec.platform, rec.chat_id, rec.chat_kind, "", None, rec.ref, rec.not_before
+                        rec.key,
+                        rec.job,
+                        rec.platform,
+                        rec.chat_id,
+                        rec.chat_kind,
+                        "",
+                        None,
+                        rec.ref,
+                        rec.not_before,
+                        rec.thread_id,
                     )
                 ],
                 rec.not_before,
@@ -205,6 +229,7 @@ class SchedulingQueries:
             settings=settings,
             next_run_at=sub.next_run,
             deactivated_reason=sub.deactivated_reason,
+            thread_id=sub.thread_id,
             updated_at=func.now(),
         )
         stmt = self._insert(SubscriptionRow).values(kind=sub.kind, platform=sub.platform, chat_id=sub.chat_id, **values)
@@ -257,9 +282,10 @@ class SchedulingQueries:
             literal("pending"),
             literal(0),
             literal(now, DateTime(timezone=True)),
+            t.thread_id,
         ).where(*match)
         columns = ["key", "job", "platform", "chat_id", "chat_kind", "external_user_id", "subscription_id", "ref",
-                   "not_before", "status", "attempts", "created_at"]  # fmt: skip
+                   "not_before", "status", "attempts", "created_at", "thread_id"]  # fmt: skip
         insert_stmt = (
             self._insert(OutboxRow).from_select(columns, source).on_conflict_do_nothing(index_elements=["key"])
         )
@@ -287,6 +313,7 @@ class SchedulingQueries:
                 status="pending",
                 attempts=0,
                 created_at=now,
+                thread_id=s.thread_id,
             )
             for s in sends
         ]
@@ -325,6 +352,7 @@ class SchedulingQueries:
                 r.ref,
                 r.attempts,
                 replies_from_json(r.replies) if r.replies is not None else None,
+                r.thread_id,
             )
             for r in rows
         ]
@@ -405,7 +433,14 @@ class SchedulingQueries:
         return [(r.chat_id, r.poll_id) for r in rows]
 
     async def enqueue_replies(
-        self, platform: str, chat_id: str, chat_kind: str, replies: Sequence[Reply], error: str, now: datetime
+        self,
+        platform: str,
+        chat_id: str,
+        chat_kind: str,
+        replies: Sequence[Reply],
+        error: str,
+        now: datetime,
+        thread_id: str | None = None,
     ) -> None:
         """Replies a platform would not take right now: the sender retries them later instead of dropping them."""
         self.session.add(
@@ -415,6 +450,7 @@ class SchedulingQueries:
                 platform=platform,
                 chat_id=chat_id,
                 chat_kind=chat_kind,
+                thread_id=thread_id,
                 external_user_id="",
                 ref="",
                 not_before=now + timedelta(seconds=30),

@@ -66,6 +66,7 @@ class FakeTelegram:
     updates: list[dict[str, Any]] = field(default_factory=list)
     admins: set[tuple[int, int]] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
+    on_call: Callable[[str, dict[str, Any]], None] | None = None  # runs as each method is answered
     url: str = ""
     _update_id: int = 100
     _message_id: int = 1000
@@ -99,6 +100,7 @@ class FakeTelegram:
         kind: str = "private",
         name: str = "Ada",
         reply_to: dict[str, Any] | None = None,
+        thread: int | None = None,
     ) -> int:
         self._message_id += 1
         body: dict[str, Any] = {"message_id": self._message_id, "date": int(time.time()), "chat": self.chat(chat_id, kind),
@@ -107,6 +109,8 @@ class FakeTelegram:
             body["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         if reply_to is not None:
             body["reply_to_message"] = reply_to
+        if thread is not None:  # a message in a forum topic
+            body.update(message_thread_id=thread, is_topic_message=True)
         return self.push("message", body)
 
     def press(self, chat_id: int, uid: int, data: str, *, kind: str = "private", name: str = "Ada") -> str:
@@ -183,6 +187,8 @@ class FakeTelegram:
                     if fault.status:
                         raise self._fault_error(fault)
             result = await self._call(method, params)
+            if self.on_call is not None and method != "getUpdates":
+                self.on_call(method, params)
         except ApiError as exc:
             self.rejected.append((method, exc.description))
             return self._error(exc)

@@ -18,7 +18,9 @@ class FakeTransport:
     attempts: int = 0
     polls: int = 0
 
-    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None:
+    async def send(
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
+    ) -> tuple[str, str] | None:
         self.attempts += 1
         if chat_id in self.blocked:
             raise Blocked("Forbidden: bot was blocked by the user")

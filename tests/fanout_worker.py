@@ -27,7 +27,9 @@ class FileTransport:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None:
+    async def send(
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
+    ) -> tuple[str, str] | None:
         with self.path.open("a") as f:
             f.write(chat_id + "\n")
             f.flush()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.answering.records import CardRecord
 from bot.core.events import ChatKind, ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TickIn
@@ -156,17 +156,22 @@ async def test_group_quiz_settings_are_admin_only(engine: Engine) -> None:
     assert "Quiz settings" in await admin.send(cmd("quiz", "count", "99"))
 
 
-async def test_group_quiz_polls_answers_and_results(engine: Engine) -> None:
+async def test_group_quiz_polls_answers_and_results(engine: Engine, clock: FakeClock) -> None:
     chat = Chat(engine, kind="group", admin=True)
     await chat.send(cmd("quiz", "on", "18:00", "UTC"))
     await chat.send(cmd("quiz", "count", "3"))
+    await chat.send(cmd("quiz", "open", "60"))
     await chat.send(TickIn("quiz", "1"), user="")
     polls = [r.poll for r in chat.replies if r.poll is not None]
     assert len(polls) == 3 and "Quiz time" in chat.replies[0].text
     run = next(r for r in chat.records if isinstance(r, QuizRunRecord))
     close = next(r for r in chat.records if isinstance(r, ScheduledRecord))
     assert close.job == "quiz_close" and close.ref == run.run_id and close.not_before > run.opened_at
-    chat.data.runs[run.run_id] = QuizRunView(run.run_id, run.question_ids, "open")
+    # The polls went out 2 s apart, as a paced sender sends them.
+    sent = {i: run.opened_at + timedelta(seconds=2 * i) for i in range(3)}
+    chat.data.runs[run.run_id] = QuizRunView(
+        run.run_id, run.question_ids, "open", opened_at=run.opened_at, open_seconds=60, sent_at=sent
+    )
     correct = polls[0].correct_option
     out = await chat.send(PollAnswerIn(polls[0].ref, correct), user="m1")
     answer = next(r for r in chat.records if isinstance(r, QuizAnswerRecord))
@@ -178,10 +183,38 @@ async def test_group_quiz_polls_answers_and_results(engine: Engine) -> None:
     assert "already answered" in out
     assert "don't recognise" in await chat.send(PollAnswerIn("nope:7", 0), user="m1")
     chat.data.board.all_time = [("Ada", 1, 1), ("Bo", 0, 1)]
+
+    # The first close comes when the first poll closes; the last poll is still open, so no results yet.
+    clock.now = close.not_before
+    before = len(chat.records)
+    assert await chat.send(TickIn("quiz_close", run.run_id), user="") == ""
+    again = [r for r in chat.records[before:] if isinstance(r, ScheduledRecord)]
+    assert [r.not_before for r in again] == [sent[2] + timedelta(seconds=60 + 5)] and again[0].key != close.key
+    # Poll 1 closed at +60 s (+5 s for answers in flight); poll 3 is open until +64 s (+5).
+    clock.now = sent[0] + timedelta(seconds=66)
+    assert "closed" in await chat.send(PollAnswerIn(polls[0].ref, correct), user="m4")
+    assert "Correct" in await chat.send(PollAnswerIn(polls[2].ref, polls[2].correct_option), user="m4")
+
+    clock.now = again[0].not_before
     out = await chat.send(TickIn("quiz_close", run.run_id), user="")
     assert "Quiz results" in out and "Q1: 1/2 correct" in out and "Leaderboard" in out and "1. Ada: 1/1" in out
     chat.data.runs[run.run_id] = replace(chat.data.runs[run.run_id], status="closed")
     assert "closed" in await chat.send(PollAnswerIn(polls[1].ref, 0), user="m3")
+
+
+async def test_quiz_results_wait_for_polls_still_being_sent(engine: Engine, clock: FakeClock) -> None:
+    chat = Chat(engine, kind="group", admin=True)
+    await chat.send(cmd("quiz", "count", "3"))
+    await chat.send(TickIn("quiz", "1"), user="")
+    run = next(r for r in chat.records if isinstance(r, QuizRunRecord))
+    open_s = (run.closes_at - run.opened_at).total_seconds()
+    chat.data.runs[run.run_id] = QuizRunView(
+        run.run_id, run.question_ids, "open", opened_at=run.opened_at, open_seconds=open_s, sent_at={0: run.opened_at}
+    )
+    clock.now = run.closes_at + timedelta(seconds=5)
+    assert await chat.send(TickIn("quiz_close", run.run_id), user="") == ""  # two polls are not out yet
+    clock.now = run.opened_at + timedelta(minutes=16)  # a platform outage: they never went out
+    assert "Quiz results" in await chat.send(TickIn("quiz_close", run.run_id), user="")
 
 
 async def test_group_quiz_prefers_questions_members_have_not_seen(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import io
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -43,10 +43,17 @@ class Bot:
     clock: FakeClock
 
     async def say(
-        self, chat: int, text: str, *, uid: int | None = None, kind: str = "private", name: str = "Ada"
+        self,
+        chat: int,
+        text: str,
+        *,
+        uid: int | None = None,
+        kind: str = "private",
+        name: str = "Ada",
+        thread: int | None = None,
     ) -> None:
         before = len(self.fake.calls("sendMessage"))
-        self.fake.message(chat, uid or chat, text, kind=kind, name=name)
+        self.fake.message(chat, uid or chat, text, kind=kind, name=name, thread=thread)
         await self.fake.wait_for(lambda: len(self.fake.calls("sendMessage")) > before)
         await self.settle()
 
@@ -233,6 +240,80 @@ async def test_group_quiz_with_three_members_and_leaderboard(bot: Bot, clock: Fa
     assert "Quiz results" in results and "Ada 3/3" in results
     assert board.index("Ada") < board.index("Bo") < board.index("Cy") and "1. Ada: 3/3" in board
     assert not bot.fake.rejected
+
+
+async def quiz_answers(bot: Bot) -> list[QuizAnswerRow]:
+    async with bot.app.uow() as store:
+        return list((await store.session.scalars(select(QuizAnswerRow))).all())
+
+
+async def test_an_answer_to_the_first_poll_before_the_second_is_sent_counts(bot: Bot) -> None:
+    bot.fake.admins.add((GROUP, ADMIN))
+    await bot.say(GROUP, "/quiz count 3", uid=ADMIN, kind="supergroup", name="Admin")
+    await bot.say(GROUP, "/quiz now", uid=ADMIN, kind="supergroup", name="Admin")
+    bot.fake.fail("sendPoll", 0, times=3, delay=1.5)  # each poll takes 1.5 s to go out
+    sending = asyncio.create_task(bot.sender.drain())
+    await bot.fake.wait_for(lambda: len(bot.fake.calls("sendPoll")) == 1)
+    first = bot.fake.calls("sendPoll")[0]
+    bot.fake.poll_answer("poll1", ADA, int(first["correct_option_ids"][0]), "Ada")
+    for _ in range(50):
+        if await quiz_answers(bot):
+            break
+        await asyncio.sleep(0.05)
+    answers = await quiz_answers(bot)
+    assert [(a.index, a.correct) for a in answers] == [(0, True)]
+    assert len(bot.fake.calls("sendPoll")) < 3 and not sending.done()  # counted while polls were still going out
+    await sending
+
+
+async def test_results_come_after_the_last_poll_closes_and_count_answers_until_then(bot: Bot, clock: FakeClock) -> None:
+    bot.fake.admins.add((GROUP, ADMIN))
+    for command in ("/quiz count 3", "/quiz open 10", "/quiz now"):
+        await bot.say(GROUP, command, uid=ADMIN, kind="supergroup", name="Admin")
+    start = clock.now
+    bot.fake.on_call = lambda method, _: clock.advance(seconds=4) if method == "sendPoll" else None
+    await bot.sender.drain()  # a slow send, 4 s a poll: the last goes out at +12 s and closes at +22 s
+    polls = bot.fake.calls("sendPoll")
+    assert len(polls) == 3 and clock.now == start + timedelta(seconds=12)
+    clock.now = start + timedelta(seconds=16)  # start + open period + 5 s: when results used to come
+    await bot.sender.drain()
+    assert not any("Quiz results" in t for t in bot.fake.texts(GROUP))
+    bot.fake.poll_answer("poll3", ADA, int(polls[2]["correct_option_ids"][0]), "Ada")
+    for _ in range(50):
+        if await quiz_answers(bot):
+            break
+        await asyncio.sleep(0.1)
+    clock.now = start + timedelta(seconds=27)
+    await bot.sender.drain()
+    results = next(t for t in bot.fake.texts(GROUP) if "Quiz results" in t)
+    assert "Q3: 1/1 correct" in results and "Ada 1/3" in results
+
+
+async def test_a_quiz_set_up_in_a_forum_topic_runs_in_that_topic(bot: Bot, clock: FakeClock) -> None:
+    bot.fake.admins.add((GROUP, ADMIN))
+    await bot.say(GROUP, "/quiz on 18:00 UTC", uid=ADMIN, kind="supergroup", name="Admin", thread=77)
+    await bot.say(GROUP, "/quiz count 2", uid=ADMIN, kind="supergroup", name="Admin", thread=77)
+    await bot.say(GROUP, "/quiz", uid=BO, kind="supergroup", name="Bo", thread=77)
+    assert "Posts in this topic" in bot.last(GROUP)
+    await bot.say(GROUP, "/quiz", uid=BO, kind="supergroup", name="Bo")
+    assert "Posts in topic 77" in bot.last(GROUP)
+    # The scheduled quiz at 18:00 and its close: polls, results and leaderboard all in topic 77.
+    clock.now = clock.now.replace(hour=18, minute=0, second=30)
+    planner = Planner(bot.app.uow, clock)
+    assert await planner.tick() == 1
+    await bot.sender.drain()
+    clock.advance(seconds=300)
+    await bot.sender.drain()
+    await bot.say(GROUP, "/quiz now", uid=ADMIN, kind="supergroup", name="Admin", thread=77)
+    await bot.sender.drain()
+    clock.advance(seconds=300)
+    await bot.sender.drain()
+    polls = bot.fake.calls("sendPoll")
+    assert len(polls) == 4 and all(int(p.get("message_thread_id", 0)) == 77 for p in polls)
+    group_texts = [p for p in bot.fake.calls("sendMessage") if str(p["chat_id"]) == str(GROUP)]
+    assert sum("Quiz results" in p["text"] for p in group_texts) == 2
+    elsewhere = [p["text"] for p in group_texts if int(p.get("message_thread_id", 0)) != 77]
+    assert len(elsewhere) == 1 and "Posts in topic 77" in elsewhere[0]  # only the reply to /quiz in General
 
 
 async def test_non_admin_is_refused_group_settings(bot: Bot) -> None:

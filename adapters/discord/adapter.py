@@ -103,7 +103,10 @@ class DiscordTransport:
         self.limiter = limiter
         self.quiz_messages = quiz_messages
 
-    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None:
+    async def send(
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
+    ) -> tuple[str, str] | None:
+        """`thread_id` is Telegram's; a Discord thread is a channel of its own, so `chat_id` already names it."""
         try:
             return await asyncio.wait_for(self._send(int(chat_id), chat_kind, reply), SEND_TIMEOUT)
         except Exception as exc:  # every failure is mapped to retry, blocked or rejected; none is swallowed

@@ -5,6 +5,7 @@ It translates and renders only; every decision about what to say is the engine's
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import time
@@ -56,6 +57,7 @@ COMMANDS = [
     ("help", "What I can do"),
 ]
 ADMIN_CACHE_SECONDS = 300
+POLL_WAITS = (0.1, 0.3, 0.6, 1.0, 2.0, 4.0)  # seconds between lookups of a poll id not stored yet
 GRADING_COMMANDS = ("done",)
 
 
@@ -82,10 +84,10 @@ class TelegramTransport:
         self.limiter = limiter
 
     async def send(
-        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: int | None = None
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | int | None = None
     ) -> tuple[str, str] | None:
         try:
-            return await self._send(int(chat_id), chat_kind, reply, thread_id)
+            return await self._send(int(chat_id), chat_kind, reply, int(thread_id) if thread_id else None)
         except RetryAfter as exc:
             raise RetryLater(str(exc), retry_seconds(exc)) from None
         except Forbidden as exc:
@@ -147,7 +149,7 @@ class TelegramAdapter:
         dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
         limiter: RateLimiter,
         poll_lookup: Callable[[str], Awaitable[tuple[str, str] | None]],
-        on_undeliverable: Callable[[str, str, str, list[Reply], str], Awaitable[None]],
+        on_undeliverable: Callable[[str, str, str, list[Reply], str, str | None], Awaitable[None]],
         on_blocked: Callable[[str, str], Awaitable[None]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -307,9 +309,10 @@ class TelegramAdapter:
         answer = update.poll_answer
         if answer is None or answer.user is None or not answer.option_ids:
             return  # a retracted vote, or an anonymous one
-        found = await self.poll_lookup(answer.poll_id)
+        found = await self._known_poll(answer.poll_id)
         if found is None:
-            log.info("telegram: answer to an unknown poll ignored")
+            log.warning("telegram: an answer to poll %s still unknown after %.0f s was not counted", answer.poll_id,
+                        sum(POLL_WAITS))  # fmt: skip
             return
         chat_id, ref = found
         event = Inbound(
@@ -325,6 +328,17 @@ class TelegramAdapter:
         replies = await self.dispatch(event)
         # The poll itself shows the member whether they were right; private notes have nowhere to go.
         await self._deliver(int(chat_id), "group", [r for r in replies if not r.private], None)
+
+    async def _known_poll(self, poll_id: str) -> tuple[str, str] | None:
+        """A member can vote the moment a poll appears, before the sender has stored its id: wait a
+        little for it rather than drop the vote (Telegram lets nobody vote twice on a quiz poll)."""
+        found = await self.poll_lookup(poll_id)
+        for wait in POLL_WAITS:
+            if found is not None:
+                break
+            await asyncio.sleep(wait)
+            found = await self.poll_lookup(poll_id)
+        return found
 
     async def _on_my_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
@@ -348,7 +362,9 @@ class TelegramAdapter:
             try:
                 await with_retries(partial(self.transport.send, str(chat_id), kind, reply, thread), 3, longest_wait=30)
             except RetryLater as exc:
-                await self.on_undeliverable(PLATFORM, str(chat_id), kind, replies[i:], str(exc))
+                await self.on_undeliverable(
+                    PLATFORM, str(chat_id), kind, replies[i:], str(exc), str(thread) if thread else None
+                )
                 return
             except Blocked as exc:
                 await self.on_blocked(str(chat_id), f"blocked: {exc}")

@@ -120,19 +120,22 @@ class Sender:
                 f"outbox:{row.id}",
                 self.clock(),
                 TickIn(row.job, row.ref),
+                thread_id=row.thread_id,
             )
             replies = await self.dispatcher.dispatch_scheduled(event, row.id)
             if not replies:  # composed by an earlier attempt that crashed before sending
                 async with self.uow() as store:
                     replies = await store.outbox_replies(row.id) or []
-        polls: list[tuple[str, str]] = []
         try:
             for reply in replies:
                 if reply.private and row.chat_kind == "group":
                     continue
-                poll = await self._send_one(transport, row.platform, row.chat_id, row.chat_kind, reply)
+                poll = await self._send_one(transport, row, reply)
                 if poll:
-                    polls.append(poll)
+                    # Recorded at once, not after the whole row: members answer the first poll while
+                    # the next ones are still going out, and an answer needs its poll known.
+                    async with self.uow() as store:
+                        await store.record_polls(row.platform, row.chat_id, [poll], self.clock())
         except Blocked as exc:
             async with self.uow() as store:
                 n = await store.deactivate_chat(row.platform, row.chat_id, f"blocked: {exc}")
@@ -151,22 +154,18 @@ class Sender:
                     await store.mark_retry(row.id, self.clock() + timedelta(seconds=wait), str(exc))
             return 0
         async with self.uow() as store:
-            if polls:
-                await store.record_polls(row.platform, row.chat_id, polls, self.clock())
             await store.mark_sent(row.id, self.clock())
         if self.on_sent is not None:
             self.on_sent(row.id)
         return 1
 
-    async def _send_one(
-        self, transport: Transport, platform: str, chat_id: str, chat_kind: str, reply: Reply
-    ) -> tuple[str, str] | None:
-        limiter = self.limiters.get(platform)
+    async def _send_one(self, transport: Transport, row: ClaimedSend, reply: Reply) -> tuple[str, str] | None:
+        limiter = self.limiters.get(row.platform)
 
         async def attempt() -> tuple[str, str] | None:
             if limiter is not None:
-                await limiter.acquire(chat_id, chat_kind == "group")
-            return await transport.send(chat_id, chat_kind, reply)
+                await limiter.acquire(row.chat_id, row.chat_kind == "group")
+            return await transport.send(row.chat_id, row.chat_kind, reply, row.thread_id)
 
         return await with_retries(attempt, self.max_inline_retries, longest_wait=60)
 

@@ -22,6 +22,7 @@ class ScheduledRecord:
     chat_kind: str
     ref: str
     not_before: datetime
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class PlannedSend:
     subscription_id: int | None
     ref: str
     not_before: datetime
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class ClaimedSend:
     ref: str
     attempts: int
     replies: list[Reply] | None
+    thread_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class OutboxStore(Protocol):
 
     async def record_polls(
         self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime
-    ) -> None: ...
+    ) -> None: ...  # (platform poll id, quiz ref), recorded as soon as each poll is out
 
 
 OutboxStores = Callable[[], AbstractAsyncContextManager[OutboxStore]]

@@ -35,7 +35,9 @@ class Rejected(DeliveryError):
 class Transport(Protocol):
     """One platform's way of sending engine replies to a chat; returns (platform poll id, poll ref) pairs."""
 
-    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None: ...
+    async def send(
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
+    ) -> tuple[str, str] | None: ...
 
 
 @dataclass

@@ -34,6 +34,9 @@ class QuizRunView:
     status: str
     # (user id, display name, question index, correct) for every member's answer
     answers: list[tuple[int, str, int, bool]] = field(default_factory=list)
+    opened_at: datetime | None = None
+    open_seconds: float = 0.0  # how long each question stays open once it is posted
+    sent_at: dict[int, datetime] = field(default_factory=dict)  # question index -> when its poll went out
 
 
 @dataclass

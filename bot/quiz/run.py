@@ -5,19 +5,20 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Poll
 from bot.delivery.ports import ScheduledRecord
 from bot.quiz.leaderboard import leaderboard
-from bot.quiz.records import QuizAnswerRecord, QuizRunRecord
+from bot.quiz.records import QuizAnswerRecord, QuizRunRecord, QuizRunView
 from bot.subscriptions.settings import in_topics
 from bot.subscriptions.subscription import Subscription
 from questions.loader import Bank
 
-CLOSE_GRACE = timedelta(seconds=5)
+CLOSE_GRACE = timedelta(seconds=5)  # Telegram closes a poll on its own clock; answers may trail it a little
+SENDING_LIMIT = timedelta(minutes=15)  # polls still not out by then (a platform outage) no longer hold the results
 
 
 class ChannelQuiz:
@@ -63,11 +64,25 @@ class ChannelQuiz:
             ctx.say("", poll=poll, private=False)
         ev = ctx.event
         ctx.records.append(QuizRunRecord(run_id, ev.platform, ev.chat_id, tuple(ids), ctx.now, closes, "open"))
+        self._close_at(ctx, run_id, closes + CLOSE_GRACE)
+
+    @staticmethod
+    def _close_at(ctx: Ctx, run_id: str, at: datetime) -> None:
+        ev = ctx.event
+        key = f"close:{run_id}:{int(at.timestamp())}"
         ctx.records.append(
-            ScheduledRecord(
-                f"close:{run_id}", "quiz_close", ev.platform, ev.chat_id, "group", run_id, closes + CLOSE_GRACE
-            )
+            ScheduledRecord(key, "quiz_close", ev.platform, ev.chat_id, "group", run_id, at, ev.thread_id)
         )
+
+    @staticmethod
+    def _last_close(run: QuizRunView, now: datetime) -> datetime:
+        """When the last question closes: each is open for the same time from when its poll went out,
+        and polls go out one by one (a second or more apart), so the last closes well after the first."""
+        opened = run.opened_at or now
+        last = max(run.sent_at.values(), default=opened)
+        if len(run.sent_at) < len(run.question_ids) and now < opened + SENDING_LIMIT:
+            last = max(last, now)  # some polls are still going out
+        return last + timedelta(seconds=run.open_seconds) + CLOSE_GRACE
 
     async def answer(self, ctx: Ctx, ref: str, option: int) -> None:
         run_id, _, index = ref.rpartition(":")
@@ -78,8 +93,12 @@ class ChannelQuiz:
         if run.status != "open":
             ctx.say("This quiz has closed; your answer wasn't counted.", private=True)
             return
-        profile = await ctx.profile()
         i = int(index)
+        sent = run.sent_at.get(i)
+        if sent is not None and ctx.now > sent + timedelta(seconds=run.open_seconds) + CLOSE_GRACE:
+            ctx.say("This question has closed; your answer wasn't counted.", private=True)
+            return
+        profile = await ctx.profile()
         if any(u == profile.user_id and qi == i for u, _, qi, _ in run.answers):
             ctx.say("You already answered this one; your first answer counts.", private=True)
             return
@@ -96,6 +115,10 @@ class ChannelQuiz:
     async def close(self, ctx: Ctx, run_id: str) -> None:
         run = await ctx.data.quiz_run(run_id)
         if run is None or run.status != "open":
+            return
+        due = self._last_close(run, ctx.now)
+        if due > ctx.now:  # a question is still open: results now would cut its answers off
+            self._close_at(ctx, run_id, due)
             return
         ctx.records.append(
             QuizRunRecord(run_id, ctx.event.platform, ctx.event.chat_id, run.question_ids, ctx.now, ctx.now, "closed")

@@ -29,14 +29,15 @@ async def command(ctx: Ctx, args: Sequence[str]) -> None:
         ctx.say("Only group admins can change quiz settings. /quiz shows them; /leaderboard shows the scores.")
         return
     sub = sub or Subscription(kind="quiz", platform=ctx.event.platform, chat_id=ctx.event.chat_id, user_id=0,
-                              external_user_id="", active=False, at="18:00")  # fmt: skip
+                              external_user_id="", active=False, at="18:00",
+                              thread_id=ctx.event.thread_id)  # fmt: skip
     word, rest = args[0].lower(), list(args[1:])
     if word == "now":
         # Sent through the outbox like a scheduled quiz, so poll ids are recorded the same way.
         ev = ctx.event
         key = f"quiz-now:{ev.platform}:{ev.chat_id}:{ctx.now:%Y%m%d%H%M%S}"
         ctx.records.append(SubscriptionRecord(sub))
-        ctx.records.append(ScheduledRecord(key, "quiz", ev.platform, ev.chat_id, "group", "now", ctx.now))
+        ctx.records.append(ScheduledRecord(key, "quiz", ev.platform, ev.chat_id, "group", "now", ctx.now, ev.thread_id))
         ctx.say("Starting a quiz now…", private=False)
         return
     changed = _apply(sub, word, rest)
@@ -45,7 +46,11 @@ async def command(ctx: Ctx, args: Sequence[str]) -> None:
         return
     at = parse_clock(changed.at)
     assert at is not None
-    changed = replace(changed, next_run=next_run(ctx.now, at, changed.zone, changed.days) if changed.active else None)
+    changed = replace(
+        changed,
+        next_run=next_run(ctx.now, at, changed.zone, changed.days) if changed.active else None,
+        thread_id=ctx.event.thread_id,  # a quiz runs in the forum topic it was last set up in
+    )
     ctx.records.append(SubscriptionRecord(changed))
     show(ctx, changed, "Saved.")
 
@@ -115,6 +120,11 @@ def show(ctx: Ctx, sub: Subscription | None, note: str = "") -> None:
     state = "on" if sub.active else "off"
     topics = ", ".join(sub.topics) or "all"
     managers = f"\nAlso managed by members with role {sub.manager_role}" if sub.manager_role else ""
+    if sub.thread_id or ctx.event.thread_id:  # a forum: say which topic the quiz posts in
+        where = "this topic" if sub.thread_id == ctx.event.thread_id else f"topic {sub.thread_id or 'General'}"
+        if not sub.thread_id and ctx.event.thread_id:
+            where = "the General topic"
+        managers += f"\nPosts in {where}; an admin's /quiz settings command in another topic moves it there."
     ctx.say(
         prefix + f"🧠 Channel quiz: {state}\n{sub.count} questions at {sub.at} {sub.zone}, {describe_days(sub.days)}; "
         f"{sub.open_period} s to answer each.\nTopics: {topics} · Difficulty: "

@@ -31,6 +31,7 @@ class Subscription:
     last_answered: str | None = None  # local date, ISO
     next_run: datetime | None = None
     deactivated_reason: str | None = None
+    thread_id: str | None = None  # quiz: the forum topic (Telegram) it was set up in; None is the main chat
 
 
 @dataclass(frozen=True)
