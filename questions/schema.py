@@ -56,9 +56,11 @@ class Identified(Strict):
 def _check_pattern(value: str, *, content: int) -> str:
     """A rubric pattern must parse and name enough to be a claim: a single word ("variance") matches
     answers that say the opposite as readily as those that say the point."""
-    from bot.grading.patterns import PatternError, silent_alternatives, weakest_reading
+    from bot.grading.patterns import MAX_EXPANSIONS, PatternError, readings, silent_alternatives, weakest_reading
 
     try:
+        if readings(value) > MAX_EXPANSIONS:
+            raise PatternError(f"{value!r} has more than {MAX_EXPANSIONS} ways to be read; split it into patterns")
         weakest = weakest_reading(value)
         silent = silent_alternatives(value)
     except PatternError as exc:

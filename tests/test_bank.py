@@ -219,6 +219,15 @@ def test_near_duplicate_prompt_is_an_error(tmp_path: Path) -> None:
     assert "b.yaml: id other-question: prompt: near-duplicate of ok-question" in str(info.value)
 
 
+def test_a_pattern_with_too_many_readings_is_rejected_by_validation(tmp_path: Path) -> None:
+    """Grading expands every reading, so validation must refuse what grading would crash on."""
+    many = "(a1|a2|a3|a4|a5) (b1|b2|b3|b4|b5) ... (c1|c2|c3|c4|c5) (d1|d2|d3) (e1|e2|e3)"
+    write(tmp_path, "a.yaml", GOOD.replace("says: [reduce variance, less overfitting]", f"says: ['{many}']"))
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    assert "more than 256 ways to be read" in str(info.value)
+
+
 def test_same_topic_and_key_points_in_other_words_is_an_error(tmp_path: Path) -> None:
     """Two questions written apart on one idea share key points, not prompt wording."""
     reworded = GOOD.replace("ok-question", "other-question").replace(

@@ -177,7 +177,7 @@ async def test_follow_up_can_recover_missed_points(engine: Engine) -> None:
     await conv.send(cmd("done"))
     after = conv.state.round.results[-1]  # type: ignore[union-attr]
     assert after.score > before
-    assert "Good follow-up" in conv.text and "Reference answer" in conv.text
+    assert "That also covered L2 shrinks all weights smoothly" in conv.text and "Reference answer" in conv.text
 
 
 async def test_self_rating_and_dispute_are_recorded(engine: Engine) -> None:

@@ -263,6 +263,7 @@ class DiscordAdapter:
             await self.on_command(interaction, "mock", args)
 
         @tree.command(name="answer", description="Add to your answer (or press the Answer button for a form)")
+        @app_commands.describe(text="Your answer, or the next part of it; /done when you have finished")
         async def answer(interaction: discord.Interaction[Any], text: app_commands.Range[str, 1, 4000]) -> None:
             await self.on_interaction_event(interaction, TextIn(text), thinking=True)
 
@@ -279,6 +280,11 @@ class DiscordAdapter:
             interaction: discord.Interaction[Any], action: QuizAction | None = None, value: str | None = None
         ) -> None:
             await self.on_command(interaction, "quiz", _args(action, value))
+
+        @tree.command(name="ask", description="Ask the interviewer a clarifying question in a system design round")
+        @app_commands.describe(question="For example: how many users do we have?")
+        async def ask(interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, 300]) -> None:
+            await self.on_command(interaction, "ask", question.split())
 
         @tree.command(name="link", description="Share progress between your Telegram and Discord accounts")
         @app_commands.describe(code="The code the other platform gave you; leave empty to get one")

@@ -43,6 +43,7 @@ COMMANDS = [
     ("hint", "A hint for the current question"),
     ("done", "Finish your answer"),
     ("skip", "Skip the current question"),
+    ("ask", "A clarifying question in a design round"),
     ("repeat", "Show the current question again"),
     ("time", "Time spent on this question"),
     ("pause", "Pause the round"),

@@ -21,6 +21,7 @@ class DialogueState(StateModel):
     seq: int = 0
     daily: DailyState | None = None
     awaiting: Literal["daily_zone", "daily_time"] | None = None  # free-text setting the bot asked for
+    coached: bool = False  # the "questions to ask your interviewers" card was shown once in full
 
     def next_seq(self) -> int:
         self.seq = (self.seq + 1) % 10_000

@@ -11,6 +11,7 @@ opposite direction ("raise") and flipped formula signs to recognise reversed cla
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -118,6 +119,11 @@ def _parse(source: str) -> list[list[list[str | None]]]:
     if pos != len(parts):
         raise PatternError(f"unexpected {parts[pos]!r} in {source!r}")
     return seq
+
+
+def readings(source: str) -> int:
+    """How many ways the pattern can be read, counted without expanding it (validation is cheap)."""
+    return math.prod(len(choice) for choice in _parse(source))
 
 
 def _product(seq: list[list[list[str | None]]]) -> list[list[list[str | None]]]:

@@ -8,11 +8,25 @@ from bot.answering.records import AnswerRecord
 from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
 from bot.core import texts
 from bot.core.context import Ctx
-from bot.grading.bank_rubrics import rubric_for
+from bot.grading.bank_rubrics import follow_up_rubric, follow_ups_of, rubric_for
 from bot.grading.verdict import CREDIT, PointVerdict
+from bot.rounds import facts, follow_ups
 from bot.rounds.flow import ROUND, STAGE_LABELS, Asked, RoundFlow, round_record
 from bot.rounds.state import RoundState
 from questions.schema import DesignScenario, QuizQuestion
+
+
+def acknowledge(result: AnswerResult) -> str:
+    """One line on the answer just given: the main thing to fix, or the strongest thing it got right."""
+    wrong = [p for p in result.points if p.status == "contradicted"]
+    if wrong:
+        top = max(wrong, key=lambda p: p.weight)
+        return f"The one thing to take away: {top.correction or top.point}"
+    right = [p for p in result.points if p.status == "confirmed"]
+    if right:
+        top = max(right, key=lambda p: p.weight)
+        return f"You had the key idea there: {top.point[0].lower()}{top.point[1:]}."
+    return ""
 
 
 class RoundAnswers:
@@ -30,8 +44,20 @@ class RoundAnswers:
                 self.answering.ask_rating(ctx, ROUND, "Before we move on, how well did you know this one?")
         elif rnd.current_slot.kind == "quiz":
             self.flow.show_current(ctx, "Pick one of the options.")
+        elif isinstance(item := self.flow.item(rnd.current_id), DesignScenario) and facts.is_question(text):
+            ctx.say(facts.answer(item, text))
         else:
             self.answering.collect(ctx, rnd, text, ROUND)
+
+    async def ask(self, ctx: Ctx, rnd: RoundState, question: str) -> None:
+        """/ask in a design round: a clarifying question, answered from the scenario's facts."""
+        item = self.flow.item(rnd.current_id)
+        if not isinstance(item, DesignScenario) or rnd.phase == "rate":
+            ctx.say("/ask is for clarifying questions during a system design round. " + ctx.where())
+        elif not question.strip():
+            ctx.say("Ask me something about the scenario, for example: /ask how many users do we have?")
+        else:
+            ctx.say(facts.answer(item, question))
 
     async def submit(self, ctx: Ctx, text: str) -> bool:
         """A whole answer from a form; False when no answer is open for it."""
@@ -104,52 +130,78 @@ class RoundAnswers:
         )
         rnd.results.append(graded.result)
         feedback = graded.feedback
-        if isinstance(item, DesignScenario):
-            ctx.say(feedback)
-            await self._next_stage(ctx, rnd, item)
-            return
-        first = item.follow_ups[0] if item.follow_ups else None
-        follow_up = first if isinstance(first, str) or first is None else first.ask
-        if follow_up:
-            rnd.phase, rnd.follow_up = "follow_up", follow_up
-            rnd.question_started = ctx.now
-            self.flow.show_current(ctx, feedback)
-        else:
-            self._reveal(ctx, rnd, item, feedback)
+        if not self._probe(ctx, rnd, item, feedback):
+            if isinstance(item, DesignScenario):
+                ctx.say(feedback)
+                await self._next_stage(ctx, rnd, item)
+            else:
+                self._reveal(ctx, rnd, item, feedback)
+
+    def _probe(self, ctx: Ctx, rnd: RoundState, item: Asked, note: str) -> bool:
+        """Ask the follow-up (or design probe) aimed at what the last answer missed; False when there is none."""
+        assert not isinstance(item, QuizQuestion)
+        probe = follow_ups.choose(
+            follow_ups_of(item, rnd.stage), rnd.results[-1].points, only_gaps=isinstance(item, DesignScenario)
+        )
+        if probe is None:
+            return False
+        rnd.phase, rnd.follow_up, rnd.follow_up_index = "follow_up", probe.ask, probe.index
+        rnd.question_started = ctx.now
+        self.flow.show_current(ctx, "\n\n".join(p for p in (note, probe.why) if p))
+        return True
 
     async def _grade_follow_up(self, ctx: Ctx, rnd: RoundState, item: Asked, answer: str) -> None:
-        """A follow-up can earn back half of what the main answer missed."""
+        """Graded on its own rubric; it also earns back main points it states (up to the full score)."""
+        assert not isinstance(item, QuizQuestion)
         result = rnd.results[-1]
-        assert not isinstance(item, QuizQuestion | DesignScenario)
-        open_points = [p for p in result.points if p.status != "confirmed"]
+        index = rnd.follow_up_index or 0
+        own_rubric = follow_up_rubric(item, index, rnd.stage)
+        own = await self.answering.grader.grade(own_rubric, answer) if own_rubric is not None else None
+        main = await self.answering.grader.grade(rubric_for(item, rnd.stage), answer)
+        ask = rnd.follow_up
+        rnd.answer = []
+        if "dont_know" in main.flags or (own is not None and "dont_know" in own.flags):
+            ctx.records.append(
+                AnswerRecord(rnd.round_id, result, answer, {"follow_up": ask, "dont_know": True}, ctx.now, True)
+            )
+            teach = own_rubric.reference if own_rubric is not None else ""
+            note = "That's fine; it's a good one to learn." + (f" In short: {teach}" if teach else "")
+            await self._after_follow_up(ctx, rnd, item, note)
+            return
         gained: list[str] = []
-        if open_points:
-            rubric = rubric_for(item)
-            verdict = await self.answering.grader.grade(rubric, answer)
-            now: dict[str, PointVerdict] = {p.point: p for p in verdict.points}
-            for p in open_points:
-                later = now.get(p.point)
-                if later is not None and later.status == "confirmed":
-                    p.status = "confirmed"
-                    p.evidence = later.evidence
-                    gained.append(p.point)
+        later: dict[str, PointVerdict] = {p.point: p for p in main.points}
+        for p in result.points:
+            now = later.get(p.point)
+            if p.status != "confirmed" and now is not None and now.status == "confirmed":
+                p.status, p.evidence = "confirmed", now.evidence
+                gained.append(p.point)
+        if gained:
             total = sum(p.weight for p in result.points) or 1
-            earned = sum(p.weight * CREDIT[p.status] for p in result.points)
-            new_raw = 4.0 * max(0.0, earned) / total
-            if gained and new_raw > result.raw_score:
+            new_raw = 4.0 * max(0.0, sum(p.weight * CREDIT[p.status] for p in result.points)) / total
+            if new_raw > result.raw_score:
                 result.raw_score = round(new_raw, 2)
                 result.score = round(max(0.0, new_raw - HINT_PENALTY * result.hints_used), 2)
-        ctx.records.append(
-            AnswerRecord(
-                rnd.round_id, result, answer, {"follow_up": rnd.follow_up, "gained": gained}, ctx.now, follow_up=True
-            )
-        )
-        rnd.answer = []
+        verdict = {"follow_up": ask, "gained": gained, **({"own": own.to_json()} if own else {})}
+        ctx.records.append(AnswerRecord(rnd.round_id, result, answer, verdict, ctx.now, follow_up=True))
+        parts = []
+        if own is not None:
+            parts.append(f"Follow-up: {own.score:.1f}/4\n{own.feedback}")
         if gained:
-            note = "Good follow-up: that added " + "; ".join(gained) + f". Score now {result.score:.1f}/4."
+            parts.append("That also covered " + "; ".join(gained) + f". Score now {result.score:.1f}/4.")
+        elif own is None:
+            parts.append("Thanks. That follow-up didn't add any of the points that were missing.")
+        if own_rubric is not None and own_rubric.reference:
+            parts.append("A strong follow-up answer: " + own_rubric.reference.strip())
+        await self._after_follow_up(ctx, rnd, item, "\n\n".join(parts))
+
+    async def _after_follow_up(self, ctx: Ctx, rnd: RoundState, item: Asked, note: str) -> None:
+        assert not isinstance(item, QuizQuestion)
+        rnd.follow_up, rnd.follow_up_index, rnd.phase = None, None, "answer"
+        if isinstance(item, DesignScenario):
+            ctx.say(note)
+            await self._next_stage(ctx, rnd, item)
         else:
-            note = "Thanks. That follow-up didn't add the points that were missing."
-        self._reveal(ctx, rnd, item, note)
+            self._reveal(ctx, rnd, item, note)
 
     def _reveal(self, ctx: Ctx, rnd: RoundState, item: Asked, note: str) -> None:
         assert not isinstance(item, QuizQuestion)  # a drill's answer shows at once, with nothing to rate
@@ -163,13 +215,14 @@ class RoundAnswers:
             self.answering.dispute(ctx, rnd, rnd.round_id, qid, which, ROUND)
             return
         await self.answering.rate(ctx, rnd.round_id, qid, rating)
-        ctx.say(f"Rated “{RATING_LABELS[rating]}”.")
+        last = rnd.results[-1] if rnd.results and rnd.results[-1].question_id == qid else None
+        ctx.say(f"Rated “{RATING_LABELS[rating]}”." + (f" {acknowledge(last)}" if last else ""))
         await self.flow.advance(ctx, rnd)
 
     async def _skip(self, ctx: Ctx, rnd: RoundState, item: Asked) -> None:
         if rnd.phase == "follow_up":
             rnd.answer = []
-            self._reveal(ctx, rnd, item, "Follow-up skipped.")
+            await self._after_follow_up(ctx, rnd, item, "Follow-up skipped.")
             return
         if isinstance(item, QuizQuestion):
             result = self._skipped_result(ctx, rnd, item, [])
@@ -188,12 +241,15 @@ class RoundAnswers:
         covers = "\n".join(f"  • {p.point}" for p in points)
         if isinstance(item, DesignScenario):
             stage = STAGE_LABELS[item.stages[rnd.stage].stage].lower()
-            ctx.say(
+            note = (
                 f"Skipping {stage}. In a real design interview, leaving this stage out is a red flag: "
                 f"interviewers expect you to cover at least:\n{covers}"
             )
-            await self._next_stage(ctx, rnd, item)
+            if not self._probe(ctx, rnd, item, note + "\n\nBefore we move on, one question on it."):
+                ctx.say(note)
+                await self._next_stage(ctx, rnd, item)
             return
+        await self.answering.rate(ctx, rnd.round_id, item.id, "again")  # a skipped question comes back soon
         ctx.say(f"Skipped. A strong answer would cover:\n{covers}")
         await self.flow.advance(ctx, rnd)
 

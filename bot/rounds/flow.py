@@ -25,6 +25,8 @@ STAGE_LABELS = {
     "serving": "Serving and monitoring",
 }
 
+TRANSITIONS = ("Next one.", "Let's move on.", "Here's another.", "Onward.", "Next question.")
+
 # Inside a round the rating buttons have a namespace of their own and a Next button beside them.
 ROUND = Choices(answer="rd", rating="rt", dispute="rt:wrong", after_rating="rd:next")
 
@@ -108,12 +110,15 @@ class RoundFlow:
             body += "\n" + "\n".join(f"{chr(65 + i)}. {o}" for i, o in enumerate(item.options))
             ctx.say(prefix + body, [Button(chr(65 + i), make_choice("qz", i, seq)) for i in range(len(item.options))])
             return
-        if isinstance(item, DesignScenario):
+        if rnd.phase == "follow_up" and rnd.follow_up:
+            on = f"stage {rnd.stage + 1}/4" if isinstance(item, DesignScenario) else f"question {rnd.slot + 1}"
+            body = f"Follow-up on {on}:\n\n{rnd.follow_up}"
+        elif isinstance(item, DesignScenario):
             stage = item.stages[rnd.stage]
             intro = f"{item.title}\n{item.prompt}\n\n" if rnd.stage == 0 else ""
+            asks = "\n\n(Ask me anything about the scenario first if you like: end a short message with ?, or /ask.)"
             body = f"{head} · Stage {rnd.stage + 1}/4: {STAGE_LABELS[stage.stage]}\n\n{intro}{stage.prompt}"
-        elif rnd.phase == "follow_up" and rnd.follow_up:
-            body = f"Follow-up on question {rnd.slot + 1}/{rnd.length}:\n\n{rnd.follow_up}"
+            body += asks if rnd.stage == 0 and item.facts else ""
         else:
             body = f"{head} · {item.section} {SECTIONS[item.section]} · {item.difficulty}\n\n{item.prompt}"
         if rnd.answer:
@@ -136,17 +141,25 @@ class RoundFlow:
         previous_label = rnd.current_slot.label
         rnd.slot += 1
         rnd.stage, rnd.answer, rnd.hints_used, rnd.follow_up, rnd.phase = 0, [], 0, None, "answer"
+        rnd.follow_up_index = None
         if rnd.difficulty == "match":
             rnd.level = adapt_level(rnd.level, rnd.results[-1] if rnd.results else None)
         if rnd.slot >= rnd.length:
             self.finish(ctx, rnd, "finished")
             return
-        note = ""
+        note = TRANSITIONS[rnd.slot % len(TRANSITIONS)]
         if rnd.track == "loop" and rnd.current_slot.label != previous_label:
             labels = list(dict.fromkeys(s.label for s in rnd.plan))
             part = labels.index(rnd.current_slot.label) + 1
-            note = f"Part {part} of {len(labels)}: {rnd.current_slot.label}."
+            note = f"That's the {previous_label.lower()} done. Part {part} of {len(labels)}: {rnd.current_slot.label}."
         await self.ask_current(ctx, rnd, note)
+
+    @staticmethod
+    def _parts(rnd: RoundState) -> dict[str, str]:
+        """Each planned part of a loop, keyed by the question asked in it (or a placeholder when the
+        round ended before reaching it), so the scorecard can say which parts went unanswered."""
+        asked = dict(zip(range(len(rnd.question_ids)), rnd.question_ids, strict=False))
+        return {asked.get(i, f"(not reached {i})"): slot.label for i, slot in enumerate(rnd.plan)}
 
     def finish(self, ctx: Ctx, rnd: RoundState, status: str) -> None:
         st = ctx.state
@@ -158,7 +171,13 @@ class RoundFlow:
                 [start_button(ctx)],
             )
             return
-        card = scorecard.build(rnd.results)
+        preset = PRESETS.get(rnd.preset or "")
+        card = scorecard.build(
+            rnd.results,
+            track=rnd.track,
+            part_of=self._parts(rnd) if rnd.track == "loop" else None,
+            senior=preset is not None and preset.seniority == "senior",
+        )
         card["track"] = rnd.track
         if rnd.track == "quiz":
             right = sum(1 for r in rnd.results if r.score > 0)
@@ -170,7 +189,14 @@ class RoundFlow:
         text = scorecard.render(card)
         if rnd.track in ("behavioral", "loop", "mixed") and self.bank.cards:
             card_item = next(iter(self.bank.cards.values()))
-            text += f"\n\n{card_item.title}\n{card_item.advice}\n" + "\n".join(f"  • {q}" for q in card_item.items[:6])
+            text += "\n\nAny questions for me? In a real interview this is your turn: ask two or three."
+            if st.coached:
+                text += f" ({card_item.title}: the list is in the card after your first round.)"
+            else:
+                st.coached = True
+                text += f"\n\n{card_item.title}\n{card_item.advice}\n" + "\n".join(
+                    f"  • {q}" for q in card_item.items[:6]
+                )
         ctx.records.append(round_record(rnd, status, ctx.now, card))
         ctx.say(
             text + "\n\nIt's saved in your /history. Send /mock for another round.",

@@ -40,6 +40,10 @@ def register(router: Router, bank: Bank, answering: AnswerFlow, new_id: Callable
 
         return run
 
+    async def ask(ctx: Ctx, args: tuple[str, ...]) -> None:
+        assert ctx.state.round is not None
+        await answers.ask(ctx, ctx.state.round, " ".join(args))
+
     async def nothing_open(ctx: Ctx, args: tuple[str, ...]) -> None:
         ctx.say("There's no question open right now. " + ctx.where())
 
@@ -81,6 +85,8 @@ def register(router: Router, bank: Bank, answering: AnswerFlow, new_id: Callable
     for name in CONTROLS:
         router.command(name, control(name), when=in_round)
         router.command(name, nothing_open)
+    router.command("ask", ask, when=in_round)
+    router.command("ask", nothing_open)
     for name in ("stop", "cancel"):
         router.command(name, lambda ctx, args: setup.cancel(ctx), when=in_setup)
     router.choice("mk", setup.choice, any_age=("go",))

@@ -42,6 +42,7 @@ class RoundState(StateModel):
     hints_used: int = 0
     question_started: datetime
     follow_up: str | None = None
+    follow_up_index: int | None = None  # which of the question's follow-ups (or the stage's probes) is open
     graded: list[PointResult] = Field(default_factory=list)  # the last grade's points, for a dispute
     disputing: bool = False
 
