@@ -23,6 +23,8 @@ from bot.core.events import Reply
 from bot.delivery.outbox import Planner, Sender
 from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
+from bot.exercises.checking import ExerciseChecker
+from bot.exercises.sandbox import Sandbox, sandbox_config
 from bot.grading.verdict import Grader
 from questions.loader import Bank
 from storage.database import check_connection, make_engine, upgrade
@@ -87,7 +89,10 @@ async def build_app(
     try:
         await check_connection(db)
         await upgrade(db)
-        engine = Engine(bank, clock, grader or make_grader(settings), **({"new_id": new_id} if new_id else {}))
+        exercises = ExerciseChecker(Sandbox(sandbox_config()))
+        engine = Engine(
+            bank, clock, grader or make_grader(settings), **({"new_id": new_id} if new_id else {}), exercises=exercises
+        )
         uow = unit_of_work_factory(db)
         yield App(settings, bank, engine, Dispatcher(engine, uow, clock), db, uow)
     finally:

@@ -48,9 +48,7 @@ _SYMBOLS = str.maketrans(
         "∇": " grad ",
     }
 )
-_TOKEN_RE = re.compile(
-    rf"(?P<num>{EXPRESSION.pattern})|(?P<word>(?:non-)?[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])"
-)
+_TOKEN_RE = re.compile(rf"(?P<num>{EXPRESSION.pattern})|(?P<word>(?:non-)?[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])")
 # One spelling per word where answers differ only in form: "can't" is "cannot"; "non-linear" is
 # "nonlinear", one word, so "non-saturating" never reads as "saturating".
 _CONTRACTIONS = {"can't": "cannot", "cant": "cannot"}
