@@ -1,6 +1,7 @@
 """Console adapter: the engine in a terminal, buttons drawn as numbered choices.
 
-Works with piped standard input (tests, scripts) and ends cleanly at end of input.
+Works with piped standard input (tests, scripts) and ends cleanly at end of input. Code pasted
+between ``` lines arrives as one message, fences included, so exercises can run it.
 """
 
 from __future__ import annotations
@@ -78,4 +79,12 @@ async def run_console(
             stdout.write("\nBye! Your progress is saved; run the same command to continue.\n")
             stdout.flush()
             return
+        if line.strip().startswith("```"):  # a pasted block: everything up to the closing fence is one message
+            block = [line.rstrip("\n")]
+            while (more := await asyncio.to_thread(stdin.readline)) != "":
+                block.append(more.rstrip("\n"))
+                if more.strip() == "```":
+                    break
+            await send(TextIn("\n".join(block)))
+            continue
         await send(parse_line(line, buttons))

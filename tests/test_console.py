@@ -155,3 +155,25 @@ def test_run_without_a_platform_token_explains_itself(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "no chat platform configured" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_a_pasted_code_block_is_one_message() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from adapters.console import run_console
+    from bot.core.events import Inbound
+
+    seen: list[Inbound] = []
+
+    async def dispatch(event: Inbound) -> list[Reply]:
+        seen.append(event)
+        return [Reply("ok")]
+
+    pasted = "```sql\nSELECT a,\n       b\nFROM t\n```\n/done\n"
+    out = io.StringIO()
+    await run_console(
+        dispatch, lambda: datetime(2026, 1, 1, tzinfo=UTC), user="u", stdin=io.StringIO(pasted), stdout=out
+    )
+    payloads = [e.payload for e in seen[1:]]
+    assert payloads == [TextIn("```sql\nSELECT a,\n       b\nFROM t\n```"), CommandIn("done", ())]
