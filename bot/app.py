@@ -59,8 +59,9 @@ def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    for noisy in ("httpx", "aiosqlite", "sqlalchemy.engine", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy in ("httpx", "aiosqlite", "sqlalchemy.engine", "alembic", "apscheduler"):
+        # Their INFO lines (APScheduler logs two per tick) drown the bot's own; LOG_LEVEL=DEBUG shows all.
+        logging.getLogger(noisy).setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
 
 
 @dataclass

@@ -143,6 +143,8 @@ async def _chat(settings: Settings, user: str | None, mock_args: list[str]) -> i
     from storage.database import DatabaseConfigError
 
     setup_logging(settings)
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a stray byte that is not UTF-8 is shown as �, not a crash
     try:
         async with build_app(settings) as app:
             await run_console(
