@@ -144,7 +144,7 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
             settings.telegram_webhook_secret,
         ),
         app.dispatcher.dispatch,
-        RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20)),
+        RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20, per_chat_burst=3)),
         delivery.poll_lookup,
         delivery.undeliverable,
         delivery.blocked,

@@ -217,8 +217,9 @@ class RoundSetup:
         if rnd.track == "loop" and rnd.preset:
             preset = PRESETS[rnd.preset]
             parts = " → ".join(dict.fromkeys(s.label for s in rnd.plan))
+            article = "an" if preset.label[:1].lower() in "aeiou" or preset.label.startswith("ML") else "a"
             head = (
-                f"Hi {name}, I'm your interviewer today. This is a full loop for a {preset.label} role: {parts}. "
+                f"Hi {name}, I'm your interviewer today. This is a full loop for {article} {preset.label} role: {parts}. "
                 f"{len(rnd.plan)} questions, about {minutes:.0f} minutes; you can /pause and come back another day."
             )
             if not preset.with_design:
@@ -227,7 +228,10 @@ class RoundSetup:
             head = f"Hi {name}, I'm your interviewer today. We'll work through {what}, about {minutes:.0f} minutes."
         else:
             count = texts.plural(len(rnd.plan), "question")
-            head = f"Hi {name}, I'm your interviewer today. We'll do {count}: {what} at {level} level, about {minutes:.0f} minutes."
+            pace = "pitched to your level as we go" if rnd.difficulty == "match" else f"at {level} level"
+            head = (
+                f"Hi {name}, I'm your interviewer today. We'll do {count}: {what} {pace}, about {minutes:.0f} minutes."
+            )
         if rnd.track == "quiz":
             return head + " Pick an option for each; I'll tell you right away whether it's right."
         return (
