@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import queue
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -14,8 +16,26 @@ ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "\n> "
 
 
+_WARM: list[Path] = []
+
+
+def warm_bank_cache(data_dir: Path) -> None:
+    """Every test has its own data folder, so every console start would validate the whole bank
+    again (seconds of CPU); the validated bank is built once per test session and copied in."""
+    if not _WARM:
+        from questions.loader import SHIPPED_DIR, load_bank_cached
+
+        shared = Path(tempfile.mkdtemp(prefix="bank-cache-"))
+        load_bank_cached([SHIPPED_DIR], shared)
+        _WARM.extend(shared.glob("bank-*.pickle"))
+    (data_dir / "cache").mkdir(parents=True, exist_ok=True)
+    for cached in _WARM:
+        shutil.copy(cached, data_dir / "cache" / cached.name)
+
+
 class ConsoleProcess:
     def __init__(self, data_dir: Path, *args: str, user: str = "tester", env: dict[str, str] | None = None) -> None:
+        warm_bank_cache(data_dir)
         full_env = {**os.environ, "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1", **(env or {})}
         full_env.pop("DATABASE_URL", None)  # the console default is the embedded SQLite file
         self.proc = subprocess.Popen(

@@ -11,7 +11,7 @@ import pytest
 
 from adapters.console import parse_line, render
 from bot.core.events import Button, ChoiceIn, CommandIn, Reply, TextIn
-from tests.console_driver import ROOT, ConsoleProcess
+from tests.console_driver import ROOT, ConsoleProcess, warm_bank_cache
 
 
 def finish_question(proc: ConsoleProcess, answer: str) -> str:
@@ -40,6 +40,7 @@ def test_scripted_three_question_round_prints_scorecard(tmp_path: Path) -> None:
 
 
 def test_piped_stdin_ends_cleanly_at_eof(tmp_path: Path) -> None:
+    warm_bank_cache(tmp_path)
     env = {**os.environ, "DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
@@ -151,6 +152,7 @@ def test_console_saves_files_it_cannot_show(tmp_path: Path) -> None:
 
 
 def test_run_without_a_platform_token_explains_itself(tmp_path: Path) -> None:
+    warm_bank_cache(tmp_path)
     env = {**os.environ, "DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     env.pop("TELEGRAM_BOT_TOKEN", None)

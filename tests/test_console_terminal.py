@@ -11,11 +11,12 @@ import sys
 import time
 from pathlib import Path
 
-from tests.console_driver import ROOT
+from tests.console_driver import ROOT, warm_bank_cache
 
 
 class Terminal:
     def __init__(self, data_dir: Path, *args: str) -> None:
+        warm_bank_cache(data_dir)
         env = {**os.environ, "DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
         env.pop("DATABASE_URL", None)
         self.master, slave = pty.openpty()

@@ -16,6 +16,7 @@ from bot.exercises.sandbox import Sandbox, SandboxConfig
 from bot.exercises.scoring import exercise_score
 from questions.loader import BankInvalid, load_bank
 from tests.conftest import ROOT
+from tests.console_driver import warm_bank_cache
 
 
 def result(visible: list[bool], hidden: list[bool], *, executed: bool = True) -> ExerciseResult:
@@ -51,6 +52,7 @@ SQL_SHORTCUT = (
 
 
 def grade(question_id: str, answer: str, data_dir: Path, **env: str) -> dict[str, object]:
+    warm_bank_cache(data_dir)
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "grade", question_id],
         input=answer,
