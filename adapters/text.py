@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 def split_text(text: str, limit: int) -> list[str]:
     """Split at paragraph boundaries, then at line ends, then hard, so no chunk exceeds the limit."""
@@ -35,3 +37,38 @@ def parse_command(text: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     head, *args = stripped[1:].split()
     return head.split("@")[0].lower(), tuple(args)
+
+
+_FENCE = re.compile(r"```[^\n`]*\n?(.*?)```", re.S)
+
+
+def fenced_parts(text: str) -> list[tuple[bool, str]]:
+    """Engine text with ``` fenced blocks (code, query results) as (is_code, text) pieces, in order;
+    platforms draw the code pieces in monospace. An unclosed fence runs to the end."""
+    parts: list[tuple[bool, str]] = []
+    pos = 0
+    for m in _FENCE.finditer(text):
+        if m.start() > pos:
+            parts.append((False, text[pos : m.start()]))
+        parts.append((True, m.group(1).strip("\n")))
+        pos = m.end()
+    rest = text[pos:]
+    if "```" in rest:
+        before, _, code = rest.partition("```")
+        parts += [(False, before), (True, code.split("\n", 1)[-1] if "\n" in code else code)]
+    elif rest:
+        parts.append((False, rest))
+    return [(code, t) for code, t in parts if t]
+
+
+def split_keeping_fences(text: str, limit: int) -> list[str]:
+    """`split_text`, with a fence cut by a split closed at the end of its chunk and reopened in the next."""
+    chunks = split_text(text, limit - 8)
+    out: list[str] = []
+    carry = False
+    for chunk in chunks:
+        if carry:
+            chunk = "```\n" + chunk
+        carry = chunk.count("```") % 2 == 1
+        out.append(chunk + "\n```" if carry else chunk)
+    return out

@@ -23,6 +23,8 @@ from bot.core.events import Reply
 from bot.delivery.outbox import Planner, Sender
 from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
+from bot.exercises.checking import ExerciseChecker
+from bot.exercises.sandbox import Sandbox, sandbox_config
 from bot.grading.verdict import Grader
 from questions.loader import Bank
 from storage.database import check_connection, make_engine, upgrade
@@ -57,8 +59,9 @@ def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
-    for noisy in ("httpx", "aiosqlite", "sqlalchemy.engine", "alembic"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for noisy in ("httpx", "aiosqlite", "sqlalchemy.engine", "alembic", "apscheduler"):
+        # Their INFO lines (APScheduler logs two per tick) drown the bot's own; LOG_LEVEL=DEBUG shows all.
+        logging.getLogger(noisy).setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
 
 
 @dataclass
@@ -87,7 +90,10 @@ async def build_app(
     try:
         await check_connection(db)
         await upgrade(db)
-        engine = Engine(bank, clock, grader or make_grader(settings), **({"new_id": new_id} if new_id else {}))
+        exercises = ExerciseChecker(Sandbox(sandbox_config()))
+        engine = Engine(
+            bank, clock, grader or make_grader(settings), **({"new_id": new_id} if new_id else {}), exercises=exercises
+        )
         uow = unit_of_work_factory(db)
         yield App(settings, bank, engine, Dispatcher(engine, uow, clock), db, uow)
     finally:
@@ -138,7 +144,7 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
             settings.telegram_webhook_secret,
         ),
         app.dispatcher.dispatch,
-        RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20)),
+        RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20, per_chat_burst=3)),
         delivery.poll_lookup,
         delivery.undeliverable,
         delivery.blocked,

@@ -143,6 +143,8 @@ async def _chat(settings: Settings, user: str | None, mock_args: list[str]) -> i
     from storage.database import DatabaseConfigError
 
     setup_logging(settings)
+    if hasattr(sys.stdin, "reconfigure"):
+        sys.stdin.reconfigure(errors="replace")  # a stray byte that is not UTF-8 is shown as �, not a crash
     try:
         async with build_app(settings) as app:
             await run_console(
@@ -359,26 +361,17 @@ async def _grade_eval(settings: Settings, path: Path) -> int:
 
 async def _grade_exercise(item: TechnicalQuestion, answer: str, grader: Grader) -> dict[str, object]:
     """Run the code, then grade the explanation around it (or, when the code cannot run, the whole answer)."""
-    from bot.exercises.answer import split_answer
-    from bot.exercises.python_check import check_python
+    from bot.exercises.checking import ExerciseChecker
     from bot.exercises.sandbox import Sandbox, sandbox_config
-    from bot.exercises.scoring import exercise_score
-    from bot.exercises.sql_check import check_sql
-    from bot.grading.bank_rubrics import rubric_for
 
-    if item.sql is not None:
-        result, language = await check_sql(item, answer), "sql"
-    else:
-        result, language = await check_python(item, answer, Sandbox(sandbox_config())), "python"
-    graded = split_answer(answer, language).explanation if result.executed else answer
-    verdict = await grader.grade(rubric_for(item), graded) if graded.strip() else None
+    checked = await ExerciseChecker(Sandbox(sandbox_config())).check(item, answer, grader)
     return {
         "question_id": item.id,
         "kind": item.kind,
-        "score": exercise_score(result, verdict.score if verdict else 0.0),
-        "execution": result.to_json(),
-        "feedback": result.feedback(),
-        "explanation": verdict.to_json() if verdict else None,
+        "score": checked.score,
+        "execution": checked.run.to_json(),
+        "feedback": checked.run.feedback(),
+        "explanation": checked.explanation.to_json() if checked.prose.strip() else None,
     }
 
 

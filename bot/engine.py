@@ -15,6 +15,7 @@ from datetime import datetime
 from bot.answering.flow import AnswerFlow
 from bot.core.router import Router
 from bot.daily import routes as daily
+from bot.exercises.checking import ExerciseChecker
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Grader
 from bot.progress import routes as progress
@@ -30,10 +31,11 @@ class Engine(Router):
         clock: Callable[[], datetime],
         grader: Grader | None = None,
         new_id: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
+        exercises: ExerciseChecker | None = None,
     ) -> None:
         super().__init__(clock)
         self.bank = bank
-        answering = AnswerFlow(grader or ClaimGrader())
+        answering = AnswerFlow(grader or ClaimGrader(), exercises)
         daily.register(self, bank, answering, new_id)
         quiz.register(self, bank, new_id)
         progress.register(self, new_id)

@@ -123,13 +123,17 @@ def test_unwritable_data_folder_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def test_console_parsing_and_rendering() -> None:
-    buttons = ["rd:done:1", "rd:hint:1"]
+    buttons = [("Done", "rd:done:1"), ("Hint", "rd:hint:1")]
     assert parse_line("2\n", buttons) == ChoiceIn("rd:hint:1")
     assert parse_line("3\n", buttons) == TextIn("3")
+    assert parse_line("hint\n", buttons) == ChoiceIn("rd:hint:1")  # a label works as well as a number
+    assert parse_line("b\n", [("A", "qz:0:1"), ("B", "qz:1:1")]) == ChoiceIn("qz:1:1")  # quiz letters too
     assert parse_line("/mock technical 3\n", buttons) == CommandIn("mock", ("technical", "3"))
     assert parse_line("/ not a command\n", buttons) == TextIn("/ not a command")
     text, choices = render(Reply("Pick", (Button("Done", "rd:done:1"), Button("Hint", "rd:hint:1"))))
     assert "[1] Done" in text and "[2] Hint" in text and choices == buttons
+    many = render(Reply("Days", tuple(Button(f"Day {i}", f"dl:d:{i}:1") for i in range(21))))[0]
+    assert max(len(line) for line in many.splitlines()) <= 80  # laid out in rows
 
 
 def test_console_saves_files_it_cannot_show(tmp_path: Path) -> None:
@@ -142,8 +146,8 @@ def test_console_saves_files_it_cannot_show(tmp_path: Path) -> None:
     assert "saved mock-interviewer-export.json" in out and "saved fsrs-review-log.csv" in out
     code, _, err = proc.close()
     assert code == 0, err
-    assert (tmp_path / "files" / "progress.png").read_bytes()[:4] == b"\x89PNG"
-    assert b'"display_name": "filer"' in (tmp_path / "files" / "mock-interviewer-export.json").read_bytes()
+    assert (tmp_path / "files" / "filer" / "progress.png").read_bytes()[:4] == b"\x89PNG"
+    assert b'"display_name": "filer"' in (tmp_path / "files" / "filer" / "mock-interviewer-export.json").read_bytes()
 
 
 def test_run_without_a_platform_token_explains_itself(tmp_path: Path) -> None:
@@ -155,3 +159,36 @@ def test_run_without_a_platform_token_explains_itself(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "no chat platform configured" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_a_pasted_code_block_is_one_message() -> None:
+    import io
+    from datetime import UTC, datetime
+
+    from adapters.console import run_console
+    from bot.core.events import Inbound
+
+    seen: list[Inbound] = []
+
+    async def dispatch(event: Inbound) -> list[Reply]:
+        seen.append(event)
+        return [Reply("ok")]
+
+    pasted = "```sql\nSELECT a,\n       b\nFROM t\n```\n/done\n"
+    out = io.StringIO()
+    await run_console(
+        dispatch, lambda: datetime(2026, 1, 1, tzinfo=UTC), user="u", stdin=io.StringIO(pasted), stdout=out
+    )
+    payloads = [e.payload for e in seen[1:]]
+    assert payloads == [TextIn("```sql\nSELECT a,\n       b\nFROM t\n```"), CommandIn("done", ())]
+
+
+def test_daily_in_a_terminal_explains_itself_and_sends_one_now(tmp_path: Path) -> None:
+    proc = ConsoleProcess(tmp_path, "technical", "easy", "3", user="daily")
+    proc.read_turn()
+    proc.send("/pause")
+    out = proc.send("/daily")
+    assert "direct message on Telegram or Discord" in out and "Send one now" in out
+    out = proc.send("send one now")  # a button's label works as well as its number
+    assert "Daily question" in out
+    assert proc.close()[0] == 0

@@ -175,6 +175,33 @@ async def test_rate_limiter_spaces_sends_and_honours_per_chat_limits() -> None:
     assert slots[7][1] - slots[4][1] >= 60.0  # the fourth group message waits for the minute window
 
 
+async def test_a_short_burst_to_one_chat_goes_at_once_and_longer_replies_are_paced() -> None:
+    now = [0.0]
+    limiter = RateLimiter(Limits(per_second=1000, per_chat_interval=1.0, per_chat_burst=3), clock=lambda: now[0])
+    original_sleep = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        now[0] += delay
+        await original_sleep(0)
+
+    asyncio.sleep = fake_sleep  # type: ignore[assignment]
+    try:
+        times = []
+        for _ in range(5):
+            await limiter.acquire("a", False)
+            times.append(round(now[0], 2))
+        now[0] += 10  # the chat has been quiet: a new burst may go at once
+        start = now[0]
+        for _ in range(3):
+            await limiter.acquire("a", False)
+        again = now[0] - start
+    finally:
+        asyncio.sleep = original_sleep  # type: ignore[assignment]
+    assert times[:3] == [0.0, 0.0, 0.0] or max(times[:3]) < 0.01  # three parts of one reply at once
+    assert times[3] >= 1.0 and times[4] >= 2.0  # then one a second
+    assert again < 0.01
+
+
 @pytest.mark.parametrize("db_engine", ["postgres"], indirect=True)
 async def test_two_instances_on_postgres_send_disjoint_sets(
     engine: Engine, db_engine: AsyncEngine, clock: FakeClock

@@ -144,6 +144,22 @@ async def test_new_round_discards_paused_one(engine: Engine) -> None:
     assert any(isinstance(r, RoundRecord) and r.status == "stopped" for r in conv.records)
 
 
+async def test_the_same_command_after_pause_offers_to_resume(engine: Engine) -> None:
+    conv = Conversation(engine)
+    await conv.send(cmd("mock", "behavioral", "easy", "3"))
+    first = current_qid(conv)
+    await conv.send(cmd("pause"))
+    await conv.send(cmd("mock", "behavioral", "easy", "3"))
+    assert "paused behavioral round" in conv.text and conv.state.paused is not None
+    await conv.press("Resume")
+    assert current_qid(conv) == first
+    await conv.send(cmd("pause"))
+    await conv.send(cmd("mock", "technical", "hard", "3"))
+    await conv.press("New round")  # what the command asked for starts, the paused one is stopped
+    assert conv.state.round is not None and conv.state.round.track == "technical"
+    assert conv.state.round.difficulty == "hard"
+
+
 async def test_stop_gives_partial_scorecard(engine: Engine) -> None:
     conv = Conversation(engine)
     await conv.send(cmd("mock", "technical", "medium", "5"))

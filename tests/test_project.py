@@ -47,3 +47,19 @@ def test_every_setting_read_is_documented() -> None:
     assert {"DATABASE_URL", "CODE_SANDBOX", "CODE_SANDBOX_UID"} <= names
     for name in names:
         assert name in documented, f"{name} is read but not in .env.example"
+
+
+def test_scheduler_chatter_is_quiet_unless_debugging(tmp_path: Path) -> None:
+    import io
+    import logging
+
+    from bot.app import setup_logging
+    from bot.config import load_settings
+
+    for level, shown in (("INFO", False), ("DEBUG", True)):
+        stream = io.StringIO()
+        setup_logging(load_settings({"DATA_DIR": str(tmp_path), "LOG_LEVEL": level}, dotenv=None), stream)
+        logging.getLogger("apscheduler.scheduler").info("Running job tick")
+        logging.getLogger("bot.delivery").info("bot line")
+        assert ("Running job tick" in stream.getvalue()) == shown and "bot line" in stream.getvalue()
+    logging.getLogger().handlers.clear()

@@ -51,7 +51,7 @@ async def run_console(tmp: Path, bank: Bank, steps: list[Step]) -> Seen:
     settings = load_settings({"DATA_DIR": str(tmp), "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'c.db'}"}, dotenv=None)
     out: Seen = []
     async with build_app(settings, clock=FakeClock(), bank=bank, new_id=ids()) as app:
-        choices: list[str] = []
+        choices: list[tuple[str, str]] = []
         labels: list[str] = []
         for step in steps:
             line = step.get("send") or str(labels.index(step["press"]) + 1)
@@ -60,9 +60,9 @@ async def run_console(tmp: Path, bank: Bank, steps: list[Step]) -> Seen:
             buttons: list[str] = []
             for reply in await app.dispatcher.dispatch(event):
                 text, reply_choices = render(reply)
-                if reply_choices:  # the last line draws the buttons as "[1] Done   [2] Hint"
-                    text, _, drawn = text.rpartition("\n")
-                    labels = re.findall(r"\[\d+\] (.+?)(?=\s{3}\[\d+\]|$)", drawn.strip())
+                if reply_choices:  # the buttons are drawn as "[1] Done   [2] Hint" below the text
+                    text = text[: text.rfind("\n  [1] ")] if "\n  [1] " in text else text
+                    labels = [label for label, _ in reply_choices]
                     choices, buttons = reply_choices, buttons + labels
                 texts.append(text)
             out.append(seen(texts, buttons))

@@ -12,7 +12,7 @@ from typing import Any
 
 import discord
 
-from adapters.text import split_text
+from adapters.text import fenced_parts, split_keeping_fences
 from bot.core.events import Reply, make_choice, parse_choice
 
 MAX_CONTENT = 2000
@@ -153,7 +153,7 @@ def render(reply: Reply) -> list[Outgoing]:
     text = plain(reply.text)
     if reply.title:
         # A card (a scorecard): an embed holds 4096 characters; the rest, if any, follows as messages.
-        parts = split_text(text, MAX_EMBED_DESCRIPTION)
+        parts = split_keeping_fences(text, MAX_EMBED_DESCRIPTION)
         embed = discord.Embed(
             title=plain(reply.title)[:MAX_EMBED_TITLE], description=parts[0], colour=discord.Colour.blurple()
         )
@@ -168,9 +168,13 @@ def render(reply: Reply) -> list[Outgoing]:
 
 
 def plain(text: str) -> str:
-    """Engine text is plain: formulas such as sum_i x_i or w*x must not turn into Markdown."""
-    return discord.utils.escape_markdown(text)
+    """Engine text is plain: formulas such as sum_i x_i or w*x must not turn into Markdown; fenced
+    code (a candidate's query, a diff of results) stays a code block, drawn in monospace."""
+    return "".join(
+        f"```\n{part.replace('```', 'ˋˋˋ')}\n```" if code else discord.utils.escape_markdown(part)
+        for code, part in fenced_parts(text)
+    )
 
 
 def _chunks(text: str) -> list[str]:
-    return [c for c in split_text(text, MAX_CONTENT) if c.strip()] if text.strip() else []
+    return [c for c in split_keeping_fences(text, MAX_CONTENT) if c.strip()] if text.strip() else []

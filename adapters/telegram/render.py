@@ -6,7 +6,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from adapters.text import split_text
+from adapters.text import fenced_parts, split_keeping_fences
 from bot.core.events import Button, Reply
 
 MAX_TEXT = 4096
@@ -14,8 +14,15 @@ ROW_CHARS = 30  # a row of buttons fits a phone screen when its labels total abo
 
 
 def escape_chunks(text: str) -> list[str]:
-    """Escape for parse_mode=HTML; split first, since escaping lengthens text and entities count after parsing."""
-    return [html.escape(chunk, quote=False) for chunk in split_text(text, MAX_TEXT)]
+    """Escape for parse_mode=HTML; split first, since escaping lengthens text and entities count after
+    parsing. Fenced code (a candidate's query, a diff of results) becomes <pre>, drawn in monospace."""
+    return [
+        "".join(
+            f"<pre>{html.escape(part, quote=False)}</pre>" if code else html.escape(part, quote=False)
+            for code, part in fenced_parts(chunk)
+        )
+        for chunk in split_keeping_fences(text, MAX_TEXT)
+    ]
 
 
 def message_chunks(reply: Reply) -> list[str]:

@@ -17,6 +17,7 @@ from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
+from bot.exercises.checking import ExerciseChecker, runs_code
 from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
 from bot.grading.verdict import Grader, Verdict
@@ -58,8 +59,9 @@ class Graded:
 
 
 class AnswerFlow:
-    def __init__(self, grader: Grader) -> None:
+    def __init__(self, grader: Grader, exercises: ExerciseChecker | None = None) -> None:
         self.grader = grader
+        self.exercises = exercises  # None: exercises are graded on their rubric only, nothing is run
 
     def collect(self, ctx: Ctx, open_: OpenAnswer, text: str, choices: Choices, *, quiet: bool = False) -> bool:
         """Keep one part of the answer; False when the answer is already as long as we keep.
@@ -100,8 +102,14 @@ class AnswerFlow:
     ) -> Graded:
         """Grade the collected answer, less the hints' penalty, and record it; the answer starts afresh."""
         answer = "\n".join(open_.answer).strip()
-        verdict = await self.grader.grade(rubric_for(item, stage), answer)
-        score, notes = verdict.score, []
+        checked = None
+        if self.exercises is not None and runs_code(item):
+            assert isinstance(item, TechnicalQuestion)
+            checked = await self.exercises.check(item, answer, self.grader)
+            verdict = checked.explanation
+        else:
+            verdict = await self.grader.grade(rubric_for(item, stage), answer)
+        score, notes = (checked.score if checked else verdict.score), []
         if isinstance(item, BehavioralQuestion):
             star = analyse(answer)
             score = round(0.5 * verdict.score + 0.5 * star.score, 2)
@@ -126,11 +134,12 @@ class AnswerFlow:
             words=len(answer.split()),
             notes=notes,
         )
-        ctx.records.append(AnswerRecord(round_id, result, answer, verdict.to_json(), ctx.now))
+        stored = verdict.to_json() | ({"execution": checked.run.to_json()} if checked else {})
+        ctx.records.append(AnswerRecord(round_id, result, answer, stored, ctx.now))
         open_.answer, open_.hints_used = [], 0
         open_.graded, open_.disputing = result.points, False
         head = f"Score: {result.score:.1f}/4" + (f" (hints cost {penalty:.1f})" if penalty else "")
-        parts = [head, verdict.feedback]
+        parts = [head, checked.feedback() if checked else verdict.feedback]
         if notes:
             parts.append("Structure:\n" + "\n".join(f"  • {n}" for n in notes))
         return Graded(result, verdict, "\n".join(p for p in parts if p))

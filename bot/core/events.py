@@ -65,6 +65,7 @@ class Inbound:
     thread_id: str | None = None
     is_admin: bool = False  # filled by the adapter for group events; the engine trusts only this
     roles: tuple[str, ...] = ()  # the member's role ids where the platform has roles (Discord servers)
+    reachable: bool = True  # the platform can message this user unprompted (not a terminal)
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ class Reply:
     # awkward (Discord server channels), the adapter offers a form that submits with this choice.
     answer_choice: str | None = None
     closes: str | None = None  # a channel quiz run this reply ends: platforms lock its answer buttons
+    forgotten: bool = False  # the user's data was deleted: an adapter drops what it kept (files it saved)
 
     @property
     def full_text(self) -> str:

@@ -28,6 +28,14 @@ class DailySettings:
             ctx.say("The daily question comes by direct message: send /daily to me in a private chat.")
             return
         sub = await ctx.data.subscription("daily")
+        if not ctx.event.reachable:  # a terminal: nothing can arrive in it on its own
+            ctx.say(
+                "The daily question arrives by direct message on Telegram or Discord: one question a day at your "
+                "local time, picked by spaced repetition (what you found hard comes back sooner). A terminal "
+                "can't receive messages on its own, but you can answer one here now.",
+                [Button("Send one now", make_choice("dl", "now", ctx.state.next_seq()))],
+            )
+            return
         if not args:
             self.show(ctx, sub)
             return
@@ -145,6 +153,9 @@ class DailySettings:
 
     async def choice(self, ctx: Ctx, action: str, value: str) -> None:
         sub = await ctx.data.subscription("daily")
+        if action == "now":
+            await self.question.send(ctx, sub or self._new(ctx))
+            return
         if action == "sub":
             sub = sub or self._new(ctx)
             ctx.records.append(SubscriptionRecord(replace(sub, active=False, deactivated_reason="setting up")))

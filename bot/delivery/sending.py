@@ -43,8 +43,9 @@ class Transport(Protocol):
 @dataclass
 class Limits:
     per_second: float = 30.0  # overall
-    per_chat_interval: float = 1.0  # seconds between messages to one chat
+    per_chat_interval: float = 1.0  # seconds between messages to one chat, after a burst
     per_group_minute: int = 20
+    per_chat_burst: int = 1  # messages one chat may get at once (a short reply in parts) before the spacing
 
 
 class RateLimiter:
@@ -61,14 +62,16 @@ class RateLimiter:
 
     async def acquire(self, chat_id: str, is_group: bool) -> None:
         now = self.clock()
-        at = max(now, self._chat_next.get(chat_id, 0.0))
+        # A chat's next slot moves on one interval per message; up to a burst may go ahead of it.
+        due = self._chat_next.get(chat_id, 0.0)
+        at = max(now, due - (self.limits.per_chat_burst - 1) * self.limits.per_chat_interval)
         sent = self._group_sent.setdefault(chat_id, deque()) if is_group else None
         if sent is not None:
             while sent and sent[0] <= at - 60:
                 sent.popleft()
             if len(sent) >= self.limits.per_group_minute:
                 at = max(at, sent[-self.limits.per_group_minute] + 60)
-        self._chat_next[chat_id] = at + self.limits.per_chat_interval
+        self._chat_next[chat_id] = max(due, at) + self.limits.per_chat_interval
         if len(self._chat_next) > 50_000:
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
         if at > now:

@@ -109,7 +109,7 @@ def analyse(answer: str) -> StarReport:
     )
     missing = [p for p, ok in present.items() if not ok]
     if missing:
-        report.notes.append("Add the missing STAR part(s): " + ", ".join(missing) + ".")
+        report.notes.append(f"Add the missing STAR part{'s' if len(missing) > 1 else ''}: " + ", ".join(missing) + ".")
     if we_count > 0 and i_count < max(2, we_count // 2):
         report.notes.append('Say what you did yourself: use "I" for your own actions, not only "we".')
     if not report.measurable:

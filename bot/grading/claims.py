@@ -20,9 +20,11 @@ from bot.grading.text import CONTRAST, NEGATION_BEFORE, NEGATIONS, STOPWORDS, Cl
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
 
+# "I don't know" and the like; "pass" or "skip" only as the whole answer ("Skip prompting and
+# fine-tune" is an answer), and "I don't" only before "know" ("I don't think it overfits" is one too).
 _DONT_KNOW = re.compile(
-    r"^\W*(i\s+(really\s+)?(do\s*n[o']?t|dunno|have\s+no\s+idea)|no\s+idea|idk|not\s+sure|pass|skip|\?+|"
-    r"i\s+(am|'m)\s+not\s+sure|no\s+clue|i\s+forgot)\b",
+    r"^\W*(i\s+(really\s+)?do\s*n[o']?t\s+know|i\s+dunno|dunno|i\s+have\s+no\s+idea|no\s+idea|idk|not\s+sure"
+    r"|i\s+(am|'m)\s+not\s+sure|no\s+clue|i\s+forgot|(pass|skip)(\s+(it|this|this\s+one|for\s+now))?\W*$|\?+\W*$)",
     re.I,
 )
 _NOT_REALLY_NEGATED = {"only", "just", "merely", "simply"}  # "not only reduces variance" affirms it

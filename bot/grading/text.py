@@ -48,7 +48,10 @@ _SYMBOLS = str.maketrans(
         "∇": " grad ",
     }
 )
-_TOKEN_RE = re.compile(rf"(?P<num>{EXPRESSION.pattern})|(?P<word>[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])")
+_TOKEN_RE = re.compile(rf"(?P<num>{EXPRESSION.pattern})|(?P<word>(?:non-)?[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])")
+# One spelling per word where answers differ only in form: "can't" is "cannot"; "non-linear" is
+# "nonlinear", one word, so "non-saturating" never reads as "saturating".
+_CONTRACTIONS = {"can't": "cannot", "cant": "cannot"}
 # British and American spellings meet: normalise/normalize, regularisation/regularization.
 _ISE = re.compile(r"^(\w{4,})is(e|ed|es|ing|ation|ations|er|ers)$")
 _CLAUSE_SPLIT = re.compile(
@@ -160,6 +163,19 @@ NEGATIONS = frozenset(
         "shouldn't",
         "didn't",
         "didnt",
+        "wasn't",
+        "wasnt",
+        "weren't",
+        "werent",
+        "hasn't",
+        "hasnt",
+        "haven't",
+        "havent",
+        "hadn't",
+        "couldn't",
+        "couldnt",
+        "mustn't",
+        "needn't",
         "without",
         "hardly",
         "nothing",
@@ -314,6 +330,8 @@ def tokens(text: str) -> tuple[Token, ...]:
             prev = out[-1]
             out[-1] = Token(prev.text + "%", prev.stem + "%", prev.start, m.end(), prev.value / 100, prev.after_break)  # type: ignore[operator]
         else:
+            if m.lastgroup == "word":
+                raw = _CONTRACTIONS.get(raw, raw.replace("non-", "non", 1) if raw.startswith("non-") else raw)
             out.append(Token(raw, stem(raw) if m.lastgroup == "word" else raw, m.start(), m.end(), None, brk))
     for i, t in enumerate(out):
         if t.text == "-" and 0 < i < len(out) - 1 and out[i - 1].end == t.start and t.end == out[i + 1].start:

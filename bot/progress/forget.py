@@ -24,4 +24,4 @@ async def confirm_forget(ctx: Ctx, answer: str) -> None:
         ctx.say("Nothing was deleted.")
         return
     ctx.records.append(ForgetRecord())
-    ctx.say("Done: everything stored about you has been deleted. If you write again, you start fresh.")
+    ctx.say("Done: everything stored about you has been deleted. If you write again, you start fresh.", forgotten=True)

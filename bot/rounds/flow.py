@@ -101,7 +101,9 @@ class RoundFlow:
             return
         seq = st.next_seq()
         slot = rnd.current_slot
-        head = f"Question {rnd.slot + 1}/{rnd.length}"
+        head = f"Question {rnd.slot + 1}/{rnd.length}" if rnd.length > 1 else "Question"
+        if isinstance(item, DesignScenario) and rnd.length == 1:
+            head = "System design"
         if slot.label:
             head += f" · {slot.label}"
         prefix = f"{note}\n\n" if note else ""

@@ -36,19 +36,6 @@ class RoundSetup:
         if st.mode == "round" and st.round is not None:
             self.flow.show_current(ctx, "We're in the middle of a round; let's carry on.")
             return
-        if st.paused is not None and not args:
-            p = st.paused
-            seq = st.next_seq()
-            st.mode, st.setup = "setup", SetupState(step="track")
-            ctx.say(
-                f"You have a paused {TRACK_LABELS[p.track].lower()} round at question "
-                f"{min(p.slot + 1, p.length)}/{p.length}. Resume it, or start a new one?",
-                [
-                    Button("Resume", make_choice("mk", "rs", "resume", seq)),
-                    Button("New round", make_choice("mk", "rs", "new", seq)),
-                ],
-            )
-            return
         setup = SetupState()
         for arg in (a.lower() for a in args):
             if arg in TRACKS:
@@ -62,6 +49,19 @@ class RoundSetup:
             else:
                 ctx.say(f"I didn't understand {arg[:30]!r}. Try /mock, or for example /mock technical medium 5.")
                 return
+        if st.paused is not None:  # with or without arguments: a new round must not lose it silently
+            p = st.paused
+            seq = st.next_seq()
+            st.mode, st.setup = "setup", setup  # what was asked for, kept for "New round"
+            ctx.say(
+                f"You have a paused {TRACK_LABELS[p.track].lower()} round at question "
+                f"{min(p.slot + 1, p.length)}/{p.length}. Resume it, or start a new one?",
+                [
+                    Button("Resume", make_choice("mk", "rs", "resume", seq)),
+                    Button("New round", make_choice("mk", "rs", "new", seq)),
+                ],
+            )
+            return
         st.mode, st.setup, st.round = "setup", setup, None
         await self._advance_setup(ctx)
 
@@ -132,8 +132,8 @@ class RoundSetup:
                 self.flow.show_current(ctx, "Welcome back! Picking up where we left off.")
             else:
                 old, st.paused = st.paused, None
-                ctx.records.append(round_record(old, "stopped", ctx.now))
-                st.setup = SetupState()
+                ctx.records.append(round_record(old, "stopped", ctx.now))  # still in /history
+                st.setup = setup
                 await self._advance_setup(ctx)
             return
         if action == "tr" and value in TRACKS and setup.step == "track":
@@ -217,8 +217,9 @@ class RoundSetup:
         if rnd.track == "loop" and rnd.preset:
             preset = PRESETS[rnd.preset]
             parts = " → ".join(dict.fromkeys(s.label for s in rnd.plan))
+            article = "an" if preset.label[:1].lower() in "aeiou" or preset.label.startswith("ML") else "a"
             head = (
-                f"Hi {name}, I'm your interviewer today. This is a full loop for a {preset.label} role: {parts}. "
+                f"Hi {name}, I'm your interviewer today. This is a full loop for {article} {preset.label} role: {parts}. "
                 f"{len(rnd.plan)} questions, about {minutes:.0f} minutes; you can /pause and come back another day."
             )
             if not preset.with_design:
@@ -227,7 +228,10 @@ class RoundSetup:
             head = f"Hi {name}, I'm your interviewer today. We'll work through {what}, about {minutes:.0f} minutes."
         else:
             count = texts.plural(len(rnd.plan), "question")
-            head = f"Hi {name}, I'm your interviewer today. We'll do {count}: {what} at {level} level, about {minutes:.0f} minutes."
+            pace = "pitched to your level as we go" if rnd.difficulty == "match" else f"at {level} level"
+            head = (
+                f"Hi {name}, I'm your interviewer today. We'll do {count}: {what} {pace}, about {minutes:.0f} minutes."
+            )
         if rnd.track == "quiz":
             return head + " Pick an option for each; I'll tell you right away whether it's right."
         return (

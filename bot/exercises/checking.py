@@ -1,0 +1,53 @@
+"""An exercise answer, run and graded: the code decides most of the score, its explanation the rest.
+
+Shared by every place a question is answered (rounds, the daily question) and by `mock-interviewer
+grade`, so an exercise is scored the same way everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.exercises.answer import split_answer
+from bot.exercises.python_check import check_python
+from bot.exercises.result import ExerciseResult
+from bot.exercises.sandbox import Sandbox
+from bot.exercises.scoring import exercise_score
+from bot.exercises.sql_check import check_sql
+from bot.grading.bank_rubrics import rubric_for
+from bot.grading.verdict import Grader, Verdict
+from questions.schema import TechnicalQuestion
+
+
+@dataclass(frozen=True)
+class CheckedAnswer:
+    run: ExerciseResult
+    explanation: Verdict  # the rubric grade of the prose around the code (of everything, when not run)
+    score: float
+    prose: str  # what the rubric graded
+
+    def feedback(self) -> str:
+        """What ran and how, in a fenced block (monospace on every platform), then the rubric's feedback."""
+        head = "Your code was run." if self.run.executed else ""
+        ran = f"{head}\n```\n{self.run.feedback()}\n```" if self.run.executed else self.run.feedback()
+        return "\n".join(p for p in (ran, self.explanation.feedback) if p)
+
+
+def runs_code(item: object) -> bool:
+    return isinstance(item, TechnicalQuestion) and (item.sql is not None or item.tests is not None)
+
+
+class ExerciseChecker:
+    """Runs SQL in a worker thread and Python in the sandbox, so the event loop keeps serving others."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    async def check(self, item: TechnicalQuestion, answer: str, grader: Grader) -> CheckedAnswer:
+        if item.sql is not None:
+            run, language = await check_sql(item, answer), "sql"
+        else:
+            run, language = await check_python(item, answer, self.sandbox), "python"
+        prose = split_answer(answer, language).explanation if run.executed else answer
+        explanation = await grader.grade(rubric_for(item), prose)
+        return CheckedAnswer(run, explanation, exercise_score(run, explanation.score), prose)
