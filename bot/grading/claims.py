@@ -15,7 +15,17 @@ from functools import cached_property
 
 from rapidfuzz import fuzz
 
-from bot.grading.patterns import Expansion, PatternError, Span, expand, find
+from bot.grading.patterns import (
+    Expansion,
+    PatternError,
+    PToken,
+    Span,
+    expand,
+    find,
+    formula_token,
+    token_matches,
+    typo,
+)
 from bot.grading.text import CONTRAST, NEGATION_BEFORE, NEGATIONS, STOPWORDS, Clause, clauses
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
@@ -90,6 +100,7 @@ class _Reading:
     def __init__(self, parts: list[Clause], points: tuple[_Point, ...], echo: frozenset[int]) -> None:
         self.parts = parts
         self.echo = echo
+        self._present: dict[tuple[int, int, bool | str], bool] = {}
         subjects = {e for p in points for side in (*p.claims, *p.contradictions) for e in side.subject}
         # (clause, start, end, expansion) for every subject mention, in reading order
         self.mentions = sorted(
@@ -160,6 +171,8 @@ class _Reading:
             if ci in self.echo:
                 continue
             for exp in side.says:
+                if not self.could_match(ci, exp, flip):
+                    continue
                 for span in find(exp, clause.tokens, flip=flip):
                     if side.subject:
                         subject = self.bound(ci, span)
@@ -174,11 +187,49 @@ class _Reading:
             if ci in self.echo:
                 continue
             for exp in side.says:
+                if not self.could_match(ci, exp, False):
+                    continue
                 for span in find(exp, clause.tokens):
                     subject = self.bound(ci, span)
                     if subject is None and not self.negated(ci, span):
                         return True
         return False
+
+    def could_match(self, ci: int, exp: Expansion, flip: bool) -> bool:
+        """A cheap necessary test before the ordered search: every word of the expansion matches some
+        word of the clause. Answers are graded against thousands of expansions; most fail here."""
+        if exp.formula and flip:
+            return True  # a flipped formula swaps its operators: leave it to the full search
+        for p in exp.tokens:
+            key = (ci, id(p), "formula" if exp.formula else flip)  # tokens live as long as their expansion
+            found = self._present.get(key)
+            if found is None:
+                found = self._present[key] = self._has(ci, p, flip, exp.formula)
+            if not found:
+                return False
+        return True
+
+    def _has(self, ci: int, p: PToken, flip: bool, formula: bool) -> bool:
+        toks = self.parts[ci].tokens
+        if formula:
+            return any(formula_token(p, t) for t in toks)
+        if p.value is None and p.direction is None:  # a plain word: its stem, or a misspelling of it
+            if p.stem in self.clause_stems[ci]:
+                return True
+            return any(typo(p.text, w) for w in self.initials[ci].get(p.text[:1], ()))
+        return any(token_matches(p, t, flip) for t in toks)
+
+    @cached_property
+    def initials(self) -> list[dict[str, list[str]]]:
+        """Each clause's words by first letter: a misspelling keeps its first letter."""
+        out: list[dict[str, list[str]]] = []
+        for c in self.parts:
+            by: dict[str, list[str]] = {}
+            for t in c.tokens:
+                if t.value is None:
+                    by.setdefault(t.text[:1], []).append(t.text)
+            out.append(by)
+        return out
 
     @cached_property
     def clause_stems(self) -> list[set[str]]:

@@ -295,7 +295,7 @@ def _meaningful(raw: list[PToken]) -> list[PToken]:
 # ---------------------------------------------------------------------------- matching
 
 
-def _typo(word: str, token: str) -> bool:
+def typo(word: str, token: str) -> bool:
     """A misspelling, not another word: same first letter, close spelling, no digits."""
     if len(word) < 5 or len(token) < 4 or word[0] != token[:1] or not word.isalpha() or not token.isalpha():
         return False
@@ -315,8 +315,8 @@ def token_matches(p: PToken, t: Token, flip: bool = False) -> bool:
         got = None if t.compound else DIRECTION.get(t.text)
         if got is not None and got[0] == d[0]:
             return same_direction(d, got, flip=flip)
-        return False if flip else p.stem == t.stem or _typo(p.text, t.text)
-    return p.stem == t.stem or _typo(p.text, t.text)
+        return False if flip else p.stem == t.stem or typo(p.text, t.text)
+    return p.stem == t.stem or typo(p.text, t.text)
 
 
 def find(exp: Expansion, toks: tuple[Token, ...], *, flip: bool = False) -> list[Span]:
@@ -414,14 +414,14 @@ def _formula_at(pattern: tuple[PToken, ...], toks: tuple[Token, ...], start: int
     pos = start
     for k, p in enumerate(pattern):
         reach = WIDE_GAP if p.wide and k else 0
-        found = next((j for j in range(pos, min(len(toks), pos + reach + 1)) if _formula_token(p, toks[j])), None)
+        found = next((j for j in range(pos, min(len(toks), pos + reach + 1)) if formula_token(p, toks[j])), None)
         if found is None:
             return None
         pos = found + 1
     return pos
 
 
-def _formula_token(p: PToken, t: Token) -> bool:
+def formula_token(p: PToken, t: Token) -> bool:
     if p.value is not None or not p.text[:1].isalnum():
         return token_matches(p, t) if p.value is not None else p.text == t.text
     return p.stem == t.stem
