@@ -379,7 +379,8 @@ def clauses(text: str, limit_chars: int = 20_000) -> list[Clause]:
             if not piece:
                 continue
             flat, where = normalise_mapped(piece)
-            toks = tuple(Token(t.text, t.stem, where[t.start], where[t.end - 1] + 1, t.value) for t in tokens(flat))
+            # Offsets back into the original text; the flags (a break before, part of a hyphenated word) stay.
+            toks = tuple(replace(t, start=where[t.start], end=where[t.end - 1] + 1) for t in tokens(flat))
             if toks:
                 out.append(Clause(piece, toks, paragraph))
     return out
