@@ -378,6 +378,32 @@ class SchedulingQueries:
         )
         return int(cast_result(result).rowcount or 0)
 
+    async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """A Telegram group became a supergroup: its settings, quizzes, polls and queued sends move with it.
+        A setting the new chat already has wins; the old chat's copy of it stays, inactive."""
+        t = SubscriptionRow
+        taken = select(t.kind).where(t.platform == platform, t.chat_id == new_chat_id).scalar_subquery()
+        await self.session.execute(
+            update(t)
+            .where(t.platform == platform, t.chat_id == old_chat_id, t.kind.not_in(taken))
+            .values(chat_id=new_chat_id, updated_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
+        await self.deactivate_chat(platform, old_chat_id, f"moved to {new_chat_id}")
+        for table in (QuizRunRow, PlatformPoll):
+            await self.session.execute(
+                update(table)
+                .where(table.platform == platform, table.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+                .execution_options(synchronize_session=False)
+            )
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.platform == platform, OutboxRow.chat_id == old_chat_id, OutboxRow.status == "pending")
+            .values(chat_id=new_chat_id)
+            .execution_options(synchronize_session=False)
+        )
+
     async def record_polls(self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime) -> None:
         for poll_id, ref in polls:
             stmt = self._insert(PlatformPoll).values(

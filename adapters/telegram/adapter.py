@@ -15,7 +15,7 @@ from functools import partial
 
 from telegram import BotCommand, Chat, Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode, PollType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -29,7 +29,7 @@ from telegram.ext import (
 
 from adapters.telegram.render import escape_chunks, keyboard, message_chunks
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
-from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, with_retries
 
 # Opt in to timedelta retry_after values now, as python-telegram-bot will require later.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -92,7 +92,11 @@ class TelegramTransport:
             raise Blocked(exc.message) from None
         except BadRequest as exc:
             raise Rejected(exc.message) from None
+        except ChatMigrated as exc:
+            raise Moved(str(exc.new_chat_id)) from None
         except (TimedOut, NetworkError) as exc:  # NetworkError also covers 5xx answers
+            raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
+        except TelegramError as exc:  # InvalidToken, EndPointNotFound, Conflict: maybe fixed later, so retried
             raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
 
     async def _send(self, chat: int, chat_kind: str, reply: Reply, thread_id: int | None) -> tuple[str, str] | None:
@@ -352,6 +356,9 @@ class TelegramAdapter:
                 return
             except Blocked as exc:
                 await self.on_blocked(str(chat_id), f"blocked: {exc}")
+                return
+            except Moved as exc:  # the outbox sends the rest to the new chat id
+                await self.on_undeliverable(PLATFORM, exc.new_chat_id, kind, replies[i:], str(exc))
                 return
             except Rejected as exc:
                 log.error("telegram: a reply to chat %s was rejected: %s", chat_id, exc)

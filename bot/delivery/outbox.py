@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Inbound, Reply, TickIn
 from bot.delivery.ports import ClaimedSend, OutboxStores
-from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, Transport, with_retries
+from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, Transport, with_retries
 from bot.subscriptions.schedule import local_date, next_run, parse_clock
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,16 @@ class Sender:
             sent += sum(await asyncio.gather(*(worker(queue) for _ in range(min(self.workers, len(rows))))))
 
     async def _deliver(self, row: ClaimedSend) -> int:
+        """Every outcome settles the row: sent, retried later (counted), or failed with the reason.
+        A row left claimed and uncounted would come back first in every batch and stall the queue."""
+        try:
+            return await self._attempt(row)
+        except Exception as exc:  # composing or sending failed in a way nobody mapped: counted and retried
+            log.exception("outbox %d: unexpected error", row.id)
+            await self._retry(row, f"{type(exc).__name__}: {exc}", None)
+            return 0
+
+    async def _attempt(self, row: ClaimedSend) -> int:
         transport = self.transports.get(row.platform)
         if transport is None:
             await self._finish(row.id, failed=f"no transport for platform {row.platform!r}")
@@ -125,14 +136,15 @@ class Sender:
             if not replies:  # composed by an earlier attempt that crashed before sending
                 async with self.uow() as store:
                     replies = await store.outbox_replies(row.id) or []
-        polls: list[tuple[str, str]] = []
         try:
-            for reply in replies:
-                if reply.private and row.chat_kind == "group":
-                    continue
-                poll = await self._send_one(transport, row.platform, row.chat_id, row.chat_kind, reply)
-                if poll:
-                    polls.append(poll)
+            try:
+                polls = await self._send_all(transport, row, row.chat_id, replies)
+            except Moved as moved:  # settings, quizzes and queued sends follow the chat to its new id
+                async with self.uow() as store:
+                    await store.move_chat(row.platform, row.chat_id, moved.new_chat_id)
+                log.info("chat %s:%s moved to %s", row.platform, row.chat_id, moved.new_chat_id)
+                row = replace(row, chat_id=moved.new_chat_id)
+                polls = await self._send_all(transport, row, row.chat_id, replies)
         except Blocked as exc:
             async with self.uow() as store:
                 n = await store.deactivate_chat(row.platform, row.chat_id, f"blocked: {exc}")
@@ -143,12 +155,7 @@ class Sender:
             await self._finish(row.id, failed=f"rejected: {exc}")
             return 0
         except RetryLater as exc:
-            if row.attempts + 1 >= self.max_attempts:
-                await self._finish(row.id, failed=f"gave up after {row.attempts + 1} attempts: {exc}")
-            else:
-                wait = exc.retry_after or min(600.0, 5.0 * 2**row.attempts)
-                async with self.uow() as store:
-                    await store.mark_retry(row.id, self.clock() + timedelta(seconds=wait), str(exc))
+            await self._retry(row, str(exc), exc.retry_after)
             return 0
         async with self.uow() as store:
             if polls:
@@ -157,6 +164,27 @@ class Sender:
         if self.on_sent is not None:
             self.on_sent(row.id)
         return 1
+
+    async def _send_all(
+        self, transport: Transport, row: ClaimedSend, chat_id: str, replies: list[Reply]
+    ) -> list[tuple[str, str]]:
+        polls: list[tuple[str, str]] = []
+        for reply in replies:
+            if reply.private and row.chat_kind == "group":
+                continue
+            poll = await self._send_one(transport, row.platform, chat_id, row.chat_kind, reply)
+            if poll:
+                polls.append(poll)
+        return polls
+
+    async def _retry(self, row: ClaimedSend, error: str, retry_after: float | None) -> None:
+        """Back off exponentially (or as the platform asked); after max_attempts, record the failure."""
+        if row.attempts + 1 >= self.max_attempts:
+            await self._finish(row.id, failed=f"gave up after {row.attempts + 1} attempts: {error}")
+            return
+        wait = retry_after or min(600.0, 5.0 * 2**row.attempts)
+        async with self.uow() as store:
+            await store.mark_retry(row.id, self.clock() + timedelta(seconds=wait), error)
 
     async def _send_one(
         self, transport: Transport, platform: str, chat_id: str, chat_kind: str, reply: Reply

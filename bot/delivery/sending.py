@@ -32,6 +32,14 @@ class Rejected(DeliveryError):
     """The platform refused this message for good (a bad request); retrying would not help."""
 
 
+class Moved(DeliveryError):
+    """The chat has a new id (a Telegram group became a supergroup): send there instead."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 class Transport(Protocol):
     """One platform's way of sending engine replies to a chat; returns (platform poll id, poll ref) pairs."""
 

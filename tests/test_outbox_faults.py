@@ -1,0 +1,69 @@
+"""Faults in the outbox: whatever a row raises, it settles (sent, retried, failed or re-addressed),
+and a batch that outlives its lease is not sent twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bot.core.events import Inbound, Reply
+from storage.models import SubscriptionRow
+from tests.conftest import FakeClock, cmd
+from tests.harness import Harness, event
+
+
+async def test_bad_rows_do_not_stall_the_queue(harness: Harness, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    healthy = [f"u{i}" for i in range(20)]
+    for u in [*healthy, "bad1", "bad2", "bad3"]:
+        await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), u, clock))
+    await harness.dispatcher.dispatch(
+        event(cmd("quiz", "on", "09:00", "UTC"), "admin", clock, chat="g-old", group=True, admin=True)
+    )
+    harness.transport.moved = {"g-old": "g-new"}  # the group became a supergroup
+    harness.transport.errors = {"dm-bad1": RuntimeError("EndPointNotFound"), "dm-bad2": KeyError("token")}
+    compose = harness.dispatcher.dispatch_scheduled
+
+    async def broken_compose(ev: Inbound, outbox_id: int) -> list[Reply]:
+        if ev.chat_id == "dm-bad3":
+            raise ValueError("cannot compose")
+        return await compose(ev, outbox_id)
+
+    harness.dispatcher.dispatch_scheduled = broken_compose  # type: ignore[method-assign,assignment]
+    harness.sender.batch = 5  # the bad rows alone would fill the first batch
+    clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    await harness.planner.tick()
+    for _ in range(10):  # ten drains over 25 minutes
+        await harness.sender.drain()
+        clock.advance(minutes=2.5)
+    assert sorted({c for c, _ in harness.transport.sent if c.startswith("dm-u")}) == sorted(f"dm-{u}" for u in healthy)
+    assert any(r.poll for c, r in harness.transport.sent if c == "g-new")  # re-addressed, not lost
+    rows = {r.chat_id: r for r in await harness.outbox() if r.job in ("daily", "quiz")}
+    for bad in ("dm-bad1", "dm-bad2", "dm-bad3"):
+        assert rows[bad].status == "pending" and rows[bad].attempts >= 3 and rows[bad].last_error  # backing off
+    # Eventually the bad rows are recorded as failed, with the reason.
+    for _ in range(12):
+        clock.advance(minutes=15)
+        await harness.sender.drain()
+    rows = {r.chat_id: r for r in await harness.outbox() if r.job in ("daily", "quiz")}
+    assert rows["dm-bad1"].status == "failed" and "EndPointNotFound" in (rows["dm-bad1"].last_error or "")
+    assert rows["dm-bad3"].status == "failed" and "cannot compose" in (rows["dm-bad3"].last_error or "")
+    assert rows["dm-bad1"].attempts == harness.sender.max_attempts
+    async with harness.uow() as store:
+        subs = {(s.kind, s.chat_id): s for s in (await store.session.scalars(select(SubscriptionRow))).all()}
+    assert ("quiz", "g-new") in subs and subs[("quiz", "g-new")].active  # the group's settings moved
+    assert ("quiz", "g-old") not in subs
+
+
+async def test_a_moved_chat_keeps_its_existing_settings(harness: Harness, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    for chat, count in (("g-old", "3"), ("g-new", "5")):
+        await harness.dispatcher.dispatch(
+            event(cmd("quiz", "count", count), "admin", clock, chat=chat, group=True, admin=True)
+        )
+    async with harness.uow() as store:
+        await store.move_chat("test", "g-old", "g-new")
+    async with harness.uow() as store:
+        subs = (await store.session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.chat_id))).all()
+    assert [(s.chat_id, s.settings["count"]) for s in subs] == [("g-new", 5), ("g-old", 3)]
