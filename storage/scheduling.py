@@ -5,6 +5,7 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -310,8 +311,9 @@ class SchedulingQueries:
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = (await self.session.scalars(stmt)).all()
+        token = uuid.uuid4().hex
         for row in rows:
-            row.claimed_by, row.claimed_until = instance, now + lease
+            row.claimed_by, row.claimed_until, row.claim_token = instance, now + lease, token
         await self.session.flush()
         return [
             ClaimedSend(
@@ -325,6 +327,7 @@ class SchedulingQueries:
                 r.ref,
                 r.attempts,
                 replies_from_json(r.replies) if r.replies is not None else None,
+                token,
             )
             for r in rows
         ]
@@ -338,31 +341,47 @@ class SchedulingQueries:
             update(OutboxRow).where(OutboxRow.id == outbox_id).values(replies=replies_to_json(replies))
         )
 
-    async def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == outbox_id).values(status="sent", sent_at=now, claimed_until=None)
+    async def _fenced(self, outbox_id: int, token: str, **values: Any) -> bool:
+        """Update a row only while this claim still holds it; False: another instance took it over."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id, OutboxRow.claim_token == token, OutboxRow.status == "pending")
+            .values(**values)
         )
+        return cast_result(result).rowcount == 1
+
+    async def hold(self, outbox_id: int, token: str, until: datetime) -> bool:
+        return await self._fenced(outbox_id, token, claimed_until=until)
+
+    async def mark_sent(self, outbox_id: int, token: str, now: datetime) -> bool:
+        return await self._fenced(outbox_id, token, status="sent", sent_at=now, claimed_until=None)
 
     async def release_claims(self, instance: str) -> int:
         result = await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.claimed_by == instance, OutboxRow.status == "pending")
-            .values(claimed_until=None, claimed_by=None)
+            .values(claimed_until=None, claimed_by=None, claim_token=None)
         )
         return int(cast_result(result).rowcount or 0)
 
-    async def mark_retry(self, outbox_id: int, not_before: datetime, error: str) -> None:
-        await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == outbox_id)
-            .values(not_before=not_before, attempts=OutboxRow.attempts + 1, last_error=error[:300], claimed_until=None)
+    async def mark_retry(self, outbox_id: int, token: str, not_before: datetime, error: str) -> bool:
+        return await self._fenced(
+            outbox_id,
+            token,
+            not_before=not_before,
+            attempts=OutboxRow.attempts + 1,
+            last_error=error[:300],
+            claimed_until=None,
         )
 
-    async def mark_failed(self, outbox_id: int, error: str) -> None:
-        await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == outbox_id)
-            .values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:300], claimed_until=None)
+    async def mark_failed(self, outbox_id: int, token: str, error: str) -> bool:
+        return await self._fenced(
+            outbox_id,
+            token,
+            status="failed",
+            attempts=OutboxRow.attempts + 1,
+            last_error=error[:300],
+            claimed_until=None,
         )
 
     async def deactivate_chat(self, platform: str, chat_id: str, reason: str) -> int:

@@ -3,13 +3,17 @@ and a batch that outlives its lease is not sent twice."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from bot.core.events import Inbound, Reply
+from bot.engine import Engine
 from storage.models import SubscriptionRow
+from storage.uow import SqlUnitOfWork
 from tests.conftest import FakeClock, cmd
+from tests.fakes import FakeTransport
 from tests.harness import Harness, event
 
 
@@ -67,3 +71,37 @@ async def test_a_moved_chat_keeps_its_existing_settings(harness: Harness, clock:
     async with harness.uow() as store:
         subs = (await store.session.scalars(select(SubscriptionRow).order_by(SubscriptionRow.chat_id))).all()
     assert [(s.chat_id, s.settings["count"]) for s in subs] == [("g-new", 5), ("g-old", 3)]
+
+
+class SlowTransport(FakeTransport):
+    """Each send takes ten (fake) seconds, as under 429 waits; partway through, another instance drains."""
+
+    def __init__(self, clock: FakeClock, other: Harness) -> None:
+        super().__init__()
+        self.clock, self.other, self.other_ran = clock, other, False
+
+    async def send(self, chat_id: str, chat_kind: str, reply: Reply) -> tuple[str, str] | None:
+        self.clock.advance(seconds=10)
+        if self.clock.now - datetime(2026, 3, 2, 9, 0, tzinfo=UTC) > timedelta(minutes=2) and not self.other_ran:
+            self.other_ran = True
+            await self.other.sender.drain()  # the first batch's lease has run out by now
+        return await super().send(chat_id, chat_kind, reply)
+
+
+async def test_a_batch_that_outlives_its_lease_is_not_sent_twice(
+    engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    one = Harness(engine, uow_factory, clock, "instance-a")
+    two = Harness(engine, uow_factory, clock, "instance-b")
+    one.transport = SlowTransport(clock, two)
+    one.sender.transports = {"test": one.transport}
+    one.sender.workers = 1
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    for i in range(40):
+        await one.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), f"u{i}", clock))
+    clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    await one.planner.tick()
+    await one.sender.drain()
+    sent = [c for c, _ in one.transport.sent] + [c for c, _ in two.transport.sent]
+    assert two.transport.sent and sorted(sent) == sorted(f"dm-u{i}" for i in range(40))  # each exactly once
+    assert {r.status for r in await one.outbox()} == {"sent"}

@@ -2,7 +2,9 @@
 platform's transport at a steady rate, retrying what can be retried and recording the rest.
 
 Delivery is at least once: a row is marked sent only after the platform accepted every message,
-so a crash can at worst repeat the one send that was in flight; nothing planned is lost.
+so a crash can at worst repeat the one send that was in flight; nothing planned is lost. A claim
+carries a token and its lease is renewed before every platform call, so a row another instance
+took over (after our lease ran out) is never sent by us as well.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ class Planner:
                     planned += await store.plan_group(group, f":{day.isoformat()}:{group.at}", following, now)
             if len(groups) < self.batch:
                 return planned
+
+
+class LostClaim(Exception):
+    """Another instance took this row over (our lease ran out): leave it to them."""
 
 
 class Sender:
@@ -110,6 +116,9 @@ class Sender:
         A row left claimed and uncounted would come back first in every batch and stall the queue."""
         try:
             return await self._attempt(row)
+        except LostClaim:
+            log.info("outbox %d: claimed by another instance meanwhile; left to it", row.id)
+            return 0
         except Exception as exc:  # composing or sending failed in a way nobody mapped: counted and retried
             log.exception("outbox %d: unexpected error", row.id)
             await self._retry(row, f"{type(exc).__name__}: {exc}", None)
@@ -118,10 +127,11 @@ class Sender:
     async def _attempt(self, row: ClaimedSend) -> int:
         transport = self.transports.get(row.platform)
         if transport is None:
-            await self._finish(row.id, failed=f"no transport for platform {row.platform!r}")
+            await self._finish(row, failed=f"no transport for platform {row.platform!r}")
             return 0
         replies = row.replies
         if replies is None:
+            await self._hold(row)
             event = Inbound(
                 row.platform,
                 row.chat_id,
@@ -148,11 +158,11 @@ class Sender:
         except Blocked as exc:
             async with self.uow() as store:
                 n = await store.deactivate_chat(row.platform, row.chat_id, f"blocked: {exc}")
-                await store.mark_failed(row.id, f"blocked: {exc}")
+                await store.mark_failed(row.id, row.token, f"blocked: {exc}")
             log.warning("chat %s:%s blocked the bot; %d subscription(s) deactivated", row.platform, row.chat_id, n)
             return 0
         except Rejected as exc:
-            await self._finish(row.id, failed=f"rejected: {exc}")
+            await self._finish(row, failed=f"rejected: {exc}")
             return 0
         except RetryLater as exc:
             await self._retry(row, str(exc), exc.retry_after)
@@ -160,7 +170,8 @@ class Sender:
         async with self.uow() as store:
             if polls:
                 await store.record_polls(row.platform, row.chat_id, polls, self.clock())
-            await store.mark_sent(row.id, self.clock())
+            if not await store.mark_sent(row.id, row.token, self.clock()):
+                raise LostClaim()  # rolls back the polls too: the instance that holds the row records them
         if self.on_sent is not None:
             self.on_sent(row.id)
         return 1
@@ -172,7 +183,7 @@ class Sender:
         for reply in replies:
             if reply.private and row.chat_kind == "group":
                 continue
-            poll = await self._send_one(transport, row.platform, chat_id, row.chat_kind, reply)
+            poll = await self._send_one(transport, row, chat_id, reply)
             if poll:
                 polls.append(poll)
         return polls
@@ -180,25 +191,33 @@ class Sender:
     async def _retry(self, row: ClaimedSend, error: str, retry_after: float | None) -> None:
         """Back off exponentially (or as the platform asked); after max_attempts, record the failure."""
         if row.attempts + 1 >= self.max_attempts:
-            await self._finish(row.id, failed=f"gave up after {row.attempts + 1} attempts: {error}")
+            await self._finish(row, failed=f"gave up after {row.attempts + 1} attempts: {error}")
             return
         wait = retry_after or min(600.0, 5.0 * 2**row.attempts)
         async with self.uow() as store:
-            await store.mark_retry(row.id, self.clock() + timedelta(seconds=wait), error)
+            await store.mark_retry(row.id, row.token, self.clock() + timedelta(seconds=wait), error)
+
+    async def _hold(self, row: ClaimedSend) -> None:
+        """Renew this row's lease right before each platform call, so a row is never sent after another
+        instance has claimed it, however long the batch or a 429 wait took; raises LostClaim if it has."""
+        async with self.uow() as store:
+            if not await store.hold(row.id, row.token, self.clock() + self.lease):
+                raise LostClaim()
 
     async def _send_one(
-        self, transport: Transport, platform: str, chat_id: str, chat_kind: str, reply: Reply
+        self, transport: Transport, row: ClaimedSend, chat_id: str, reply: Reply
     ) -> tuple[str, str] | None:
-        limiter = self.limiters.get(platform)
+        limiter = self.limiters.get(row.platform)
 
         async def attempt() -> tuple[str, str] | None:
             if limiter is not None:
-                await limiter.acquire(chat_id, chat_kind == "group")
-            return await transport.send(chat_id, chat_kind, reply)
+                await limiter.acquire(chat_id, row.chat_kind == "group")
+            await self._hold(row)
+            return await transport.send(chat_id, row.chat_kind, reply)
 
         return await with_retries(attempt, self.max_inline_retries, longest_wait=60)
 
-    async def _finish(self, outbox_id: int, *, failed: str) -> None:
-        log.warning("outbox %d failed: %s", outbox_id, failed)
+    async def _finish(self, row: ClaimedSend, *, failed: str) -> None:
+        log.warning("outbox %d failed: %s", row.id, failed)
         async with self.uow() as store:
-            await store.mark_failed(outbox_id, failed)
+            await store.mark_failed(row.id, row.token, failed)
