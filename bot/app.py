@@ -227,8 +227,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
 
 
 async def housekeeping(app: App, clock: Callable[[], datetime]) -> None:
-    """Daily: forget delivered outbox rows and old dedupe keys, which only matter for a few days."""
+    """Daily: forget settled outbox rows and old dedupe keys, which only matter for a few days."""
     now = clock()
     async with app.uow() as store:
-        await store.prune_outbox(now - timedelta(days=30))
+        await store.prune_outbox(now - timedelta(days=30))  # sent and failed rows alike
         await store.prune_processed(now - timedelta(days=7))

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -161,6 +162,8 @@ class OutboxRow(Base):
     """A scheduled send. The unique key makes planning idempotent; status makes sending resumable."""
 
     __tablename__ = "outbox"
+    # The sender's claim query reads pending rows by time: without this it scans every row ever sent.
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
 
     id: Mapped[int] = mapped_column(IdInt, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, String, and_, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy import DateTime, String, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -472,7 +472,13 @@ class SchedulingQueries:
         )
         await self.session.flush()
 
-    async def prune_outbox(self, before: datetime) -> None:
-        await self.session.execute(
-            delete(OutboxRow).where(and_(OutboxRow.status == "sent", OutboxRow.sent_at < before))
+    async def prune_outbox(self, before: datetime) -> int:
+        """Forget settled rows (sent, or failed and already reported) older than `before`; failed
+        rows and queued replies can carry whole attachments, so they must not pile up either."""
+        result = await self.session.execute(
+            delete(OutboxRow).where(
+                OutboxRow.status.in_(("sent", "failed")),
+                func.coalesce(OutboxRow.sent_at, OutboxRow.created_at) < before,
+            )
         )
+        return int(cast_result(result).rowcount or 0)

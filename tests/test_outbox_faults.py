@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event as sa_event
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.events import Inbound, Reply
+from bot.delivery.ports import PlannedSend
 from bot.engine import Engine
-from storage.models import SubscriptionRow
+from storage.models import OutboxRow, SubscriptionRow
 from storage.uow import SqlUnitOfWork
 from tests.conftest import FakeClock, cmd
 from tests.fakes import FakeTransport
@@ -105,3 +109,45 @@ async def test_a_batch_that_outlives_its_lease_is_not_sent_twice(
     sent = [c for c, _ in one.transport.sent] + [c for c, _ in two.transport.sent]
     assert two.transport.sent and sorted(sent) == sorted(f"dm-u{i}" for i in range(40))  # each exactly once
     assert {r.status for r in await one.outbox()} == {"sent"}
+
+
+async def test_the_claim_query_reads_the_index(db_engine: AsyncEngine, harness: Harness, clock: FakeClock) -> None:
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if "FROM outbox" in statement and statement.lstrip().startswith("SELECT"):
+            statements.append((statement, params))
+
+    event_target = db_engine.sync_engine
+    sa_event.listen(event_target, "before_cursor_execute", capture)
+    try:
+        async with harness.uow() as store:
+            await store.claim(clock(), "i1", 100, timedelta(minutes=2))
+    finally:
+        sa_event.remove(event_target, "before_cursor_execute", capture)
+    statement, params = statements[-1]
+    async with db_engine.connect() as conn:
+        if db_engine.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params))
+        else:
+            await conn.exec_driver_sql("SET enable_seqscan = off")  # a tiny table: ask whether the index can serve
+            plan = " ".join(str(r[0]) for r in await conn.exec_driver_sql(f"EXPLAIN {statement}", params))
+    assert "ix_outbox_status_not_before" in plan, plan
+
+
+async def test_settled_rows_are_pruned_and_pending_ones_kept(harness: Harness, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    for u in ("u1", "u2", "u3"):
+        await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), u, clock))
+    harness.transport.blocked = {"dm-u2"}
+    async with harness.uow() as store:  # a reply queued after an outage, with an attachment, that then failed
+        await store.enqueue_replies("test", "dm-u3", "private", [Reply("chart")], "outage", clock())
+        await store.session.execute(update(OutboxRow).where(OutboxRow.job == "retry").values(status="failed"))
+    await harness.run_until(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    clock.advance(days=31)
+    async with harness.uow() as store:
+        await store.add_outbox(
+            [PlannedSend("later", "daily", "test", "dm-u1", "private", "u1", None, "", clock())], clock()
+        )
+        assert await store.prune_outbox(clock() - timedelta(days=30)) == 4  # two sent, two failed
+    assert [r.key for r in await harness.outbox()] == ["later"]

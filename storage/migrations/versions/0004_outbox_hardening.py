@@ -1,4 +1,4 @@
-"""outbox hardening: a claim token fencing every mark
+"""outbox hardening: a claim token fencing every mark, an index for the claim query
 
 Revision ID: 0004
 Revises: 0003
@@ -16,8 +16,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
+        batch_op.create_index("ix_outbox_status_not_before", ["status", "not_before"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_status_not_before")
         batch_op.drop_column("claim_token")
