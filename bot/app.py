@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.discord.adapter import DiscordAdapter, DiscordSettings
+from adapters.errors import PlatformUnreachable
 from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
@@ -37,17 +39,36 @@ def utc_now() -> datetime:
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces secrets (tokens, API keys) in every log record, including formatted arguments."""
+    """Replaces secrets (tokens, API keys) in every log record: the message, its arguments, and the
+    formatted traceback and stack (a proxy or self-hosted Bot API echoes `/bot<token>/...` in errors).
+    A secret is also caught URL-encoded, as it appears in a request path."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
         super().__init__()
-        self._pattern = re.compile("|".join(re.escape(s) for s in secrets if len(s) >= 6)) if secrets else None
+        forms = {form for s in secrets if len(s) >= 6 for form in (s, quote(s, safe=""))}
+        self._pattern = (
+            re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))) if forms else None
+        )
+
+    def redact(self, text: str) -> str:
+        return self._pattern.sub("[REDACTED]", text) if self._pattern is not None else text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is not None:
-            record.msg = self._pattern.sub("[REDACTED]", record.getMessage())
-            record.args = None
+        if self._pattern is None:
+            return True
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redact(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None  # no handler may format the raw exception again
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
@@ -214,7 +235,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
         started: list[TelegramAdapter | DiscordAdapter] = []
         try:
             for adapter in adapters:
-                await adapter.start()
+                if not await start_with_retries(adapter.start, type(adapter).__name__.removesuffix("Adapter"), stop):
+                    return
                 started.append(adapter)
             await service.start()
             try:
@@ -224,6 +246,30 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
         finally:
             for adapter in reversed(started):
                 await adapter.stop()
+
+
+async def start_with_retries(
+    start: Callable[[], Awaitable[None]],
+    name: str,
+    stop: asyncio.Event,
+    *,
+    first_wait: float = 2.0,
+    longest_wait: float = 300.0,
+) -> bool:
+    """Start a platform adapter, waiting longer after each failed attempt while the platform cannot be
+    reached (one log line per attempt). False if `stop` was set meanwhile. A rejected token is not retried."""
+    wait, attempt = first_wait, 1
+    while True:
+        try:
+            await start()
+            return True
+        except PlatformUnreachable as exc:
+            log.warning("%s is unreachable (%s); attempt %d failed, next in %.0f s", name, exc, attempt, wait)
+        try:
+            await asyncio.wait_for(stop.wait(), wait)
+            return False
+        except TimeoutError:
+            wait, attempt = min(longest_wait, wait * 2), attempt + 1
 
 
 async def housekeeping(app: App, clock: Callable[[], datetime]) -> None:

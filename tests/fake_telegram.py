@@ -335,10 +335,10 @@ class FakeTelegram:
 
 
 @asynccontextmanager
-async def running_fake_telegram(token: str) -> AsyncIterator[FakeTelegram]:
+async def running_fake_telegram(token: str, port: int = 0) -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram(token)
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", fake.handle)
-    async with serve_on_loopback(app) as url:
+    async with serve_on_loopback(app, port) as url:
         fake.url = url
         yield fake

@@ -23,7 +23,9 @@ import yarl
 from discord import app_commands
 
 from adapters.discord.render import ChoiceButton, Outgoing, answer_form, done_choice_of, poll_answer, render
+from adapters.errors import PlatformUnreachable
 from adapters.text import parse_command
+from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
 from bot.rounds.presets import PRESETS
@@ -200,6 +202,25 @@ class DiscordAdapter:
         return client
 
     async def start(self, ready_within: float = 60.0) -> None:
+        """Raises ConfigError if Discord rejects the token, PlatformUnreachable if it cannot be reached."""
+        try:
+            await self._start(ready_within)
+        except discord.LoginFailure:
+            raise ConfigError(
+                ["DISCORD_BOT_TOKEN was rejected by Discord (reset it in the developer portal)"]
+            ) from None
+        except (
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+            discord.DiscordServerError,
+            discord.ConnectionClosed,
+        ) as exc:
+            self.client.clear()  # so the next attempt starts from a fresh client state
+            self._runner = None
+            raise PlatformUnreachable(f"Discord: {type(exc).__name__}: {exc}") from None
+
+    async def _start(self, ready_within: float) -> None:
         try:
             await self.client.login(self.settings.token)
             self._runner = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")

@@ -15,7 +15,16 @@ from functools import partial
 
 from telegram import BotCommand, Chat, Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode, PollType
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -27,7 +36,9 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.errors import PlatformUnreachable
 from adapters.telegram.render import escape_chunks, keyboard, message_chunks
+from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
 from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, with_retries
 
@@ -184,6 +195,17 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Raises ConfigError if Telegram rejects the token, PlatformUnreachable if it cannot be reached."""
+        try:
+            await self._start()
+        except InvalidToken:  # its message quotes the token: never let it through
+            await self.stop()
+            raise ConfigError(["TELEGRAM_BOT_TOKEN was rejected by Telegram (check it with @BotFather)"]) from None
+        except (TimedOut, NetworkError) as exc:
+            await self.stop()
+            raise PlatformUnreachable(f"Telegram: {type(exc).__name__}: {exc.message}") from None
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()
         self.username = app.bot.username or ""
