@@ -88,11 +88,19 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x6D6F636D  # "mocm": one instance migrates at a time
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """On PostgreSQL, instances starting together take turns (a transaction-scoped advisory lock):
+    the first migrates, the others then find the schema current. SQLite's BEGIN IMMEDIATE already queues."""
+
     def run(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(run)
 
 

@@ -9,11 +9,18 @@ import logging
 import os
 import signal
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import quote
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from bot.app import setup_logging
 from bot.config import load_settings
+from storage.database import make_engine, upgrade
+from tests.conftest import postgres_url
 from tests.fake_telegram import running_fake_telegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,3 +91,24 @@ async def test_an_unreachable_platform_is_retried_until_it_answers(tmp_path: Pat
     text = "".join(seen) + rest.decode()
     assert proc.returncode == 0, text
     assert "Telegram is unreachable" in text and "Traceback" not in text and TOKEN.split(":")[1] not in text
+
+
+@pytest.mark.parametrize("db_engine", ["postgres"], indirect=True)
+async def test_instances_starting_together_on_a_fresh_database_both_migrate(db_engine: AsyncEngine) -> None:
+    url = postgres_url()
+    assert url is not None
+    schema = f"fresh_{uuid.uuid4().hex[:10]}"
+    async with db_engine.begin() as conn:
+        await conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    engines = [make_engine(url, pg_schema=schema) for _ in range(4)]
+    try:
+        async with asyncio.timeout(60):  # before the lock: one died on a duplicate table, or they deadlocked
+            await asyncio.gather(*(upgrade(e) for e in engines))
+        async with engines[0].connect() as conn:
+            version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+        assert version is not None and version >= "0004"
+    finally:
+        for e in engines:
+            await e.dispose()
+        async with db_engine.begin() as conn:
+            await conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
