@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.text import parse_command
-from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
+from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn, clean_text
 
 PLATFORM = "console"
 
@@ -57,7 +57,7 @@ async def run_console(
     stdout: TextIO = sys.stdout,
     files: Path | None = None,
 ) -> None:
-    name = user or getpass.getuser() or "you"
+    name = clean_text(user or getpass.getuser() or "you")
     buttons: list[str] = []
 
     async def send(payload: Payload) -> None:
@@ -78,4 +78,4 @@ async def run_console(
             stdout.write("\nBye! Your progress is saved; run the same command to continue.\n")
             stdout.flush()
             return
-        await send(parse_line(line, buttons))
+        await send(parse_line(clean_text(line), buttons))  # bytes that are not UTF-8 arrive as surrogates

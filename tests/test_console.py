@@ -155,3 +155,19 @@ def test_run_without_a_platform_token_explains_itself(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "no chat platform configured" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_bytes_that_are_not_utf8_are_answered_and_survive_a_restart(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    for _ in range(2):  # the second run reads back what the first one stored
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "chat", "--user", "bytes", "technical", "medium", "3"],
+            input=b"x \xff\xfe\x00\n/done\n",
+            capture_output=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
+        assert b"Bye" in done.stdout

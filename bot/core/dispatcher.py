@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.answering.srs import CardState
-from bot.core.events import Inbound, Reply
+from bot.core.events import Inbound, Reply, clean_event
 from bot.core.ports import ConversationKey, Profile, StaleState, UnitOfWork, UnitOfWorkFactory
 from bot.core.router import Router
 from bot.core.state import DialogueState
@@ -42,6 +42,7 @@ class Dispatcher:
         return lock
 
     async def dispatch(self, event: Inbound) -> list[Reply]:
+        event = clean_event(event)  # before anything is stored: names and ids too
         async with self._lock(event):
             for attempt in range(self.retries):
                 try:
@@ -89,6 +90,7 @@ class Dispatcher:
     async def dispatch_scheduled(self, event: Inbound, outbox_id: int) -> list[Reply]:
         """A scheduled send: the engine's replies are stored with the outbox row in the same transaction,
         so after a crash the sender re-sends the stored replies instead of asking the engine again."""
+        event = clean_event(event)
         async with self._lock(event):
             for attempt in range(self.retries):
                 try:
