@@ -121,9 +121,11 @@ class _Delivery:
     def __init__(self, app: App, clock: Callable[[], datetime], platform: str) -> None:
         self.app, self.clock, self.platform = app, clock, platform
 
-    async def undeliverable(self, platform: str, chat_id: str, kind: str, replies: list[Reply], error: str) -> None:
+    async def undeliverable(
+        self, platform: str, chat_id: str, kind: str, replies: list[Reply], error: str, owner: str
+    ) -> None:
         async with self.app.uow() as store:
-            await store.enqueue_replies(platform, chat_id, kind, replies, error, self.clock())
+            await store.enqueue_replies(platform, chat_id, kind, replies, error, self.clock(), owner)
         log.warning("%s chat %s: reply queued for a later retry (%s)", platform, chat_id, error)
 
     async def blocked(self, chat_id: str, reason: str) -> None:

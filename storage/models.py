@@ -132,7 +132,8 @@ class SubscriptionRow(Base):
     kind: Mapped[str] = mapped_column(String(10))
     platform: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The subscriber of a daily question; none for a channel quiz, whose settings belong to the group.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True)
     external_user_id: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # When it runs is kept in columns so the planner can work set-wise: subscriptions sharing a

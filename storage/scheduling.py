@@ -60,7 +60,7 @@ def subscription_from_row(row: Any) -> Subscription:
         kind=row.kind,
         platform=row.platform,
         chat_id=row.chat_id,
-        user_id=row.user_id,
+        user_id=row.user_id or 0,
         external_user_id=row.external_user_id,
         id=row.id,
         active=row.active,
@@ -197,7 +197,7 @@ class SchedulingQueries:
         settings = {k: getattr(sub, k) for k in _SETTINGS}
         settings["topics"] = list(sub.topics)
         values = dict(
-            user_id=sub.user_id or writer,
+            user_id=(sub.user_id or writer) if sub.kind == "daily" else None,  # a group's settings are the group's
             local_time=sub.at,
             zone=sub.zone,
             days=",".join(sub.days),
@@ -450,9 +450,17 @@ class SchedulingQueries:
         return [(r.chat_id, r.poll_id) for r in rows]
 
     async def enqueue_replies(
-        self, platform: str, chat_id: str, chat_kind: str, replies: Sequence[Reply], error: str, now: datetime
+        self,
+        platform: str,
+        chat_id: str,
+        chat_kind: str,
+        replies: Sequence[Reply],
+        error: str,
+        now: datetime,
+        owner: str = "",
     ) -> None:
-        """Replies a platform would not take right now: the sender retries them later instead of dropping them."""
+        """Replies a platform would not take right now: the sender retries them later instead of dropping them.
+        `owner` is the platform user they answer, so /forget removes them even from a shared group."""
         self.session.add(
             OutboxRow(
                 key=f"retry:{platform}:{chat_id}:{now.timestamp():.6f}",
@@ -460,7 +468,7 @@ class SchedulingQueries:
                 platform=platform,
                 chat_id=chat_id,
                 chat_kind=chat_kind,
-                external_user_id="",
+                external_user_id=owner,
                 ref="",
                 not_before=now + timedelta(seconds=30),
                 status="pending",

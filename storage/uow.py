@@ -88,6 +88,12 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
 
     # ---------------------------------------------------------------- users
 
+    async def find_user(self, platform: str, platform_user_id: str) -> int | None:
+        found = await self.session.scalar(  # not the cache: another instance may have forgotten them
+            select(Identity.user_id).where(Identity.platform == platform, Identity.external_id == platform_user_id)
+        )
+        return int(found) if found is not None else None
+
     async def user_for(self, platform: str, platform_user_id: str, display_name: str) -> int:
         cached = self._user_cache.get((platform, platform_user_id))
         if cached is not None:

@@ -163,7 +163,7 @@ class DiscordAdapter:
         settings: DiscordSettings,
         dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
         limiter: RateLimiter,
-        on_undeliverable: Callable[[str, str, str, list[Reply], str], Awaitable[None]],
+        on_undeliverable: Callable[[str, str, str, list[Reply], str, str], Awaitable[None]],
         on_blocked: Callable[[str, str], Awaitable[None]],
         quiz_messages: Callable[[str], Awaitable[list[tuple[str, str]]]],
         record_polls: Callable[[str, list[tuple[str, str]]], Awaitable[None]],
@@ -356,7 +356,7 @@ class DiscordAdapter:
         channel = str(message.channel.id)
         if not message.content.strip() and message.attachments:
             reply = Reply("I can only read text messages. Type your answer, or use /help.")
-            await self.deliver(channel, "private", [reply])
+            await self.deliver(channel, "private", [reply], str(message.author.id))
             return
         command = parse_command(message.content)
         payload: Payload = CommandIn(*command) if command else TextIn(message.content)
@@ -375,7 +375,7 @@ class DiscordAdapter:
                 replies = await self.dispatch(event)
         else:
             replies = await self.dispatch(event)
-        await self.deliver(channel, "private", replies)
+        await self.deliver(channel, "private", replies, str(message.author.id))
 
     # ------------------------------------------------------------------ interactions
 
@@ -434,12 +434,16 @@ class DiscordAdapter:
                             await self.record_polls(str(interaction.channel_id), [(str(message.id), out.poll_ref)])
                     original = False
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-                await self._undeliverable(str(interaction.channel_id), in_guild, replies[i:], exc)
+                await self._undeliverable(
+                    str(interaction.channel_id), in_guild, replies[i:], exc, str(interaction.user.id)
+                )
                 return
         if original:
             await interaction.delete_original_response()
 
-    async def _undeliverable(self, channel: str, in_guild: bool, replies: list[Reply], exc: BaseException) -> None:
+    async def _undeliverable(
+        self, channel: str, in_guild: bool, replies: list[Reply], exc: BaseException, owner: str
+    ) -> None:
         """Open replies go to the outbox for the sender to retry; an ephemeral one cannot be sent later
         (only the interaction could show it), so its loss is logged with the reason."""
         error = str(map_errors(exc))
@@ -448,15 +452,16 @@ class DiscordAdapter:
         if lost:
             log.warning("discord: %d private reply(ies) in channel %s could not be delivered: %s", lost, channel, error)
         if later:
-            await self.on_undeliverable(PLATFORM, channel, "group" if in_guild else "private", later, error)
+            await self.on_undeliverable(PLATFORM, channel, "group" if in_guild else "private", later, error, owner)
 
-    async def deliver(self, channel: str, kind: ChatKind, replies: list[Reply]) -> None:
-        """Send replies in order through the transport; retry what can be retried, queue the rest."""
+    async def deliver(self, channel: str, kind: ChatKind, replies: list[Reply], owner: str) -> None:
+        """Send replies in order through the transport; retry what can be retried, queue the rest
+        (recording whose replies they are, so /forget finds them)."""
         for i, reply in enumerate(replies):
             try:
                 await with_retries(partial(self.transport.send, channel, kind, reply), 3, longest_wait=30)
             except RetryLater as exc:
-                await self.on_undeliverable(PLATFORM, channel, kind, replies[i:], str(exc))
+                await self.on_undeliverable(PLATFORM, channel, kind, replies[i:], str(exc), owner)
                 return
             except Blocked as exc:
                 await self.on_blocked(channel, f"blocked: {exc}")

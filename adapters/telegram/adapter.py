@@ -162,7 +162,7 @@ class TelegramAdapter:
         dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
         limiter: RateLimiter,
         poll_lookup: Callable[[str], Awaitable[tuple[str, str] | None]],
-        on_undeliverable: Callable[[str, str, str, list[Reply], str], Awaitable[None]],
+        on_undeliverable: Callable[[str, str, str, list[Reply], str, str], Awaitable[None]],
         on_blocked: Callable[[str, str], Awaitable[None]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -273,9 +273,8 @@ class TelegramAdapter:
         thread = message.message_thread_id if message.is_topic_message else None
         if message.text is None:
             if kind == "private":
-                await self._deliver(
-                    chat.id, kind, [Reply("I can only read text messages. Type your answer, or send /help.")], thread
-                )
+                text_only = Reply("I can only read text messages. Type your answer, or send /help.")
+                await self._deliver(chat.id, kind, [text_only], thread, str(user.id))
             return
         payload = self._parse(message)
         if payload is None:
@@ -300,7 +299,7 @@ class TelegramAdapter:
         )
         if isinstance(payload, CommandIn) and payload.name in GRADING_COMMANDS:
             await self._typing(chat.id, thread)
-        await self._deliver(chat.id, kind, await self.dispatch(event), thread)
+        await self._deliver(chat.id, kind, await self.dispatch(event), thread, event.user_id)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -327,7 +326,7 @@ class TelegramAdapter:
             ChoiceIn(data),
             thread_id=str(thread) if thread else None,
         )
-        await self._deliver(chat.id, kind, await self.dispatch(event), thread)
+        await self._deliver(chat.id, kind, await self.dispatch(event), thread, event.user_id)
 
     async def _on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = update.poll_answer
@@ -350,7 +349,7 @@ class TelegramAdapter:
         )
         replies = await self.dispatch(event)
         # The poll itself shows the member whether they were right; private notes have nowhere to go.
-        await self._deliver(int(chat_id), "group", [r for r in replies if not r.private], None)
+        await self._deliver(int(chat_id), "group", [r for r in replies if not r.private], None, event.user_id)
 
     async def _on_my_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member
@@ -368,19 +367,22 @@ class TelegramAdapter:
         except TelegramError as exc:  # only a courtesy; the reply itself is what matters
             log.debug("typing indicator failed: %s", exc)
 
-    async def _deliver(self, chat_id: int, kind: ChatKind, replies: list[Reply], thread: int | None) -> None:
-        """Send replies in order; retry what can be retried; what still fails goes to the outbox."""
+    async def _deliver(
+        self, chat_id: int, kind: ChatKind, replies: list[Reply], thread: int | None, owner: str
+    ) -> None:
+        """Send replies in order; retry what can be retried; what still fails goes to the outbox,
+        recording whose replies they are (`owner`), so /forget finds them."""
         for i, reply in enumerate(replies):
             try:
                 await with_retries(partial(self.transport.send, str(chat_id), kind, reply, thread), 3, longest_wait=30)
             except RetryLater as exc:
-                await self.on_undeliverable(PLATFORM, str(chat_id), kind, replies[i:], str(exc))
+                await self.on_undeliverable(PLATFORM, str(chat_id), kind, replies[i:], str(exc), owner)
                 return
             except Blocked as exc:
                 await self.on_blocked(str(chat_id), f"blocked: {exc}")
                 return
             except Moved as exc:  # the outbox sends the rest to the new chat id
-                await self.on_undeliverable(PLATFORM, exc.new_chat_id, kind, replies[i:], str(exc))
+                await self.on_undeliverable(PLATFORM, exc.new_chat_id, kind, replies[i:], str(exc), owner)
                 return
             except Rejected as exc:
                 log.error("telegram: a reply to chat %s was rejected: %s", chat_id, exc)

@@ -55,6 +55,11 @@ class Dispatcher:
     async def _once(self, event: Inbound, outbox_id: int | None = None) -> list[Reply]:
         now = self.clock()
         async with self.uow() as uow:
+            scheduled_for: int | None = None
+            if outbox_id is not None and event.user_id:
+                scheduled_for = await uow.find_user(event.platform, event.user_id)
+                if scheduled_for is None:  # they used /forget since it was planned: nothing may re-create them
+                    return []
             if event.message_id is not None:
                 fresh = await uow.mark_processed(event.platform, f"{event.chat_id}:{event.message_id}", now)
                 if not fresh:
@@ -64,7 +69,7 @@ class Dispatcher:
                 turn = await self.engine.handle(event, DialogueState(), _UowData(uow, event, 0, False, now))
                 await uow.write_records(0, turn.records)
             else:
-                user_id = await uow.user_for(event.platform, event.user_id, event.display_name)
+                user_id = scheduled_for or await uow.user_for(event.platform, event.user_id, event.display_name)
                 key = ConversationKey(event.platform, event.chat_id, user_id)
                 state, version = await uow.load_state(key)
                 data = _UowData(uow, event, user_id, self.engine.needs_history(event), now)

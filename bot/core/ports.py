@@ -101,6 +101,10 @@ class UnitOfWork(Protocol):
 
     async def user_for(self, platform: str, platform_user_id: str, display_name: str) -> int: ...
 
+    async def find_user(self, platform: str, platform_user_id: str) -> int | None:
+        """The user behind an identity, or None; never creates one (a scheduled send after /forget)."""
+        ...
+
     async def mark_processed(self, platform: str, key: str, at: datetime) -> bool:
         """False if this platform message was already processed."""
         ...

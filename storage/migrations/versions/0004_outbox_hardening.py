@@ -1,4 +1,5 @@
-"""outbox hardening: a claim token fencing every mark, an index for the claim query
+"""hardening: a claim token fencing every outbox mark, an index for the claim query; a channel
+quiz's settings belong to its group, not to the admin who configured them
 
 Revision ID: 0004
 Revises: 0003
@@ -17,9 +18,19 @@ def upgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claim_token", sa.String(length=32), nullable=True))
         batch_op.create_index("ix_outbox_status_not_before", ["status", "not_before"], unique=False)
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "user_id", existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
+        )
+    op.execute("UPDATE subscriptions SET user_id = NULL WHERE kind <> 'daily'")
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM subscriptions WHERE user_id IS NULL")
+    with op.batch_alter_table("subscriptions", schema=None) as batch_op:
+        batch_op.alter_column(
+            "user_id", existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_status_not_before")
         batch_op.drop_column("claim_token")
