@@ -107,6 +107,7 @@ class AnswerRow(Base):
     verdict: Mapped[dict[str, Any]] = mapped_column(Json)
     follow_up_verdict: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     self_rating: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

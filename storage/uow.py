@@ -259,7 +259,7 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 await self._write_answer(user_id, rec)
             elif isinstance(rec, RatingRecord):
                 await self._mark_answer(
-                    user_id, rec.round_id, rec.question_id, self_rating=rec.rating, updated_at=rec.at
+                    user_id, rec.round_id, rec.question_id, self_rating=rec.rating, rated_at=rec.at, updated_at=rec.at
                 )
             elif isinstance(rec, DisputeRecord):
                 await self._mark_answer(user_id, rec.round_id, rec.question_id, disputed=True, updated_at=rec.at)

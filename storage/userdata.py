@@ -9,7 +9,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.progress.records import LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
@@ -168,7 +168,37 @@ class UserDataQueries:
             "answers": [_row(a, "id", "user_id") for a in await rows(AnswerRow, AnswerRow.created_at)],
             "review_cards": [_row(c, "user_id") for c in await rows(CardRow, CardRow.question_id)],
             "conversations": [_row(d, "id", "user_id") for d in await rows(DialogueStateRow, DialogueStateRow.id)],
+            "quiz_answers": await self._quiz_answers(user_id),
+            "link_codes": [_row(c, "user_id") for c in await rows(LinkCode, LinkCode.expires_at)],
+            "queued_sends": await self._queued_sends(user_id),
         }
+
+    async def _quiz_answers(self, user_id: int) -> list[dict[str, Any]]:
+        rows = await self.session.execute(
+            select(QuizAnswerRow, QuizRunRow.platform, QuizRunRow.chat_id)
+            .join(QuizRunRow, QuizRunRow.id == QuizAnswerRow.run_id)
+            .where(QuizAnswerRow.user_id == user_id)
+            .order_by(QuizAnswerRow.answered_at)
+        )
+        return [{**_row(a, "id", "user_id"), "platform": p, "chat_id": c} for a, p, c in rows.all()]
+
+    async def _queued_sends(self, user_id: int) -> list[dict[str, Any]]:
+        """Sends still waiting in the outbox for the user: to their daily chats, or recorded as theirs."""
+        identities = (
+            await self.session.execute(
+                select(Identity.platform, Identity.external_id).where(Identity.user_id == user_id)
+            )
+        ).all()
+        if not identities:
+            return []
+        theirs = or_(
+            *(and_(OutboxRow.platform == p, OutboxRow.external_user_id == e) for p, e in identities),
+            OutboxRow.subscription_id.in_(select(SubscriptionRow.id).where(SubscriptionRow.user_id == user_id)),
+        )
+        rows = await self.session.scalars(
+            select(OutboxRow).where(OutboxRow.status == "pending", theirs).order_by(OutboxRow.not_before)
+        )
+        return [_row(o, "id", "claimed_by", "claimed_until", "claim_token") for o in rows.all()]
 
     async def forget_user(self, user_id: int) -> None:
         """Every row of the user's goes, and every copy of their name or answers: rows keyed to the user

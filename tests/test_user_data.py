@@ -248,3 +248,41 @@ async def test_a_daily_send_in_flight_during_forget_does_not_recreate_the_user(
     await harness.sender.drain()
     assert harness.transport.sent == []
     assert await rows_mentioning(db_engine, "u1") == []
+
+
+async def test_export_has_quiz_answers_link_codes_queued_sends_and_every_review(
+    harness: Harness, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    await harness.run_until(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), timedelta(minutes=30))
+    await harness.dispatcher.dispatch(event(TextIn("Bias and variance trade off because of capacity."), "u1", clock))
+    replies = await harness.dispatcher.dispatch(event(cmd("done"), "u1", clock))
+    good = next(b.choice_id for b in replies[-1].buttons if b.label == "Good")
+    clock.advance(hours=2)  # rated two hours after writing the answer
+    rated_at = clock.now
+    await harness.dispatcher.dispatch(event(ChoiceIn(good), "u1", clock))
+    await harness.run_until(datetime(2026, 3, 3, 9, 30, tzinfo=UTC), timedelta(hours=1))
+    replies = await harness.dispatcher.dispatch(event(cmd("skip"), "u1", clock))  # Tuesday's question, skipped
+    skipped_at = clock.now
+    await harness.dispatcher.dispatch(
+        event(cmd("quiz", "count", "1"), "admin", clock, chat="g1", group=True, admin=True)
+    )
+    await harness.dispatcher.dispatch(event(cmd("quiz", "now"), "admin", clock, chat="g1", group=True, admin=True))
+    await harness.sender.drain()
+    poll = next(r.poll for _, r in harness.transport.sent if r.poll is not None)
+    await harness.dispatcher.dispatch(event(PollAnswerIn(poll.ref, 1), "u1", clock, chat="g1", group=True))
+    await harness.dispatcher.dispatch(event(cmd("link"), "u1", clock))
+    async with harness.uow() as store:
+        await store.enqueue_replies("test", "g1", "group", [Reply("for u1")], "429", clock(), "u1")
+    replies = await harness.dispatcher.dispatch(event(cmd("export"), "u1", clock))
+    files = {r.attachment.filename: r.attachment.data for r in replies if r.attachment}
+    data = json.loads(files["mock-interviewer-export.json"])
+    assert [(q["chat_id"], q["option"]) for q in data["quiz_answers"]] == [("g1", 1)]
+    assert len(data["link_codes"]) == 1 and data["link_codes"][0]["code"]
+    assert [s["replies"][0]["text"] for s in data["queued_sends"]] == ["for u1"]
+    rows = list(csv.reader(io.StringIO(files["fsrs-review-log.csv"].decode())))[1:]
+    assert [(int(ms), rating) for _, ms, rating in rows] == [
+        (int(rated_at.timestamp() * 1000), "3"),
+        (int(skipped_at.timestamp() * 1000), "1"),
+    ]

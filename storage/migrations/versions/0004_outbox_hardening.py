@@ -1,5 +1,5 @@
 """hardening: a claim token fencing every outbox mark, an index for the claim query; a channel
-quiz's settings belong to its group, not to the admin who configured them
+quiz's settings belong to its group, not to the admin who configured them; when an answer was rated
 
 Revision ID: 0004
 Revises: 0003
@@ -23,9 +23,14 @@ def upgrade() -> None:
             "user_id", existing_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         )
     op.execute("UPDATE subscriptions SET user_id = NULL WHERE kind <> 'daily'")
+    with op.batch_alter_table("answers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True))
+    op.execute("UPDATE answers SET rated_at = updated_at WHERE self_rating IS NOT NULL")  # the best estimate left
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("answers", schema=None) as batch_op:
+        batch_op.drop_column("rated_at")
     op.execute("DELETE FROM subscriptions WHERE user_id IS NULL")
     with op.batch_alter_table("subscriptions", schema=None) as batch_op:
         batch_op.alter_column(
