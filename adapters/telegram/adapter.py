@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -36,6 +35,7 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.cache import TtlCache
 from adapters.errors import PlatformUnreachable
 from adapters.telegram.render import escape_chunks, keyboard, message_chunks
 from bot.config import ConfigError
@@ -67,6 +67,7 @@ COMMANDS = [
     ("help", "What I can do"),
 ]
 ADMIN_CACHE_SECONDS = 300
+ADMIN_CACHE_SIZE = 10_000
 GRADING_COMMANDS = ("done",)
 
 
@@ -183,7 +184,7 @@ class TelegramAdapter:
             .build()
         )
         self.transport = TelegramTransport(self.application, limiter)
-        self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._admins: TtlCache[tuple[int, int], bool] = TtlCache(ADMIN_CACHE_SECONDS, ADMIN_CACHE_SIZE)
         self.username = ""
         app = self.application
         app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, self._on_message))
@@ -258,11 +259,11 @@ class TelegramAdapter:
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool:
         cached = self._admins.get((chat_id, user_id))
-        if cached and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
-            return cached[0]
+        if cached is not None:
+            return cached
         member = await self.application.bot.get_chat_member(chat_id, user_id)
         admin = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-        self._admins[(chat_id, user_id)] = (admin, time.monotonic())
+        self._admins.put((chat_id, user_id), admin)
         return admin
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
