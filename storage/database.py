@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READONLY = "mock_interviewer_readonly"  # an execution option: a transaction that only reads
 
 
 class DatabaseConfigError(Exception):
@@ -60,7 +61,8 @@ def make_engine(url: str, *, pool_size: int = 10, pg_schema: str | None = None) 
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
-    """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue instead of failing on upgrade."""
+    """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue instead of failing on upgrade
+    (a read-only unit of work uses a plain BEGIN: it never upgrades)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -74,7 +76,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READONLY) else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -17,7 +17,7 @@ from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
 from bot.core.ports import ConversationKey, Profile, Record, StaleState
 from bot.core.state import DialogueState
 from bot.rounds.records import RoundRecord
-from storage.database import session_factory
+from storage.database import READONLY, session_factory
 from storage.models import AnswerRow, DialogueStateRow, Identity, ProcessedMessage, RoundRow, User
 from storage.scheduling import SchedulingQueries, aware
 from storage.userdata import UserDataQueries
@@ -57,17 +57,25 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         self._user_cache = user_cache
         # SQLite has one writer at a time; queueing in-process is far cheaper than its busy-wait sleeps.
         self._write_lock = write_lock
+        self._readonly = False
         self.session: AsyncSession
 
+    def reading(self) -> SqlUnitOfWork:
+        """Reads only: no place in SQLite's writer queue, and a plain (deferred) BEGIN, so it neither
+        waits for writers nor holds them up (WAL); on PostgreSQL it is just a short transaction."""
+        self._readonly = True
+        return self
+
     async def __aenter__(self) -> SqlUnitOfWork:
-        if self._write_lock is not None:
-            await self._write_lock.acquire()
+        lock = None if self._readonly else self._write_lock
+        if lock is not None:
+            await lock.acquire()
         try:
             self.session = self._sessions()
-            await self.session.begin()
+            await self.session.connection(execution_options={READONLY: True} if self._readonly else None)
         except BaseException:
-            if self._write_lock is not None:
-                self._write_lock.release()
+            if lock is not None:
+                lock.release()
             raise
         return self
 
@@ -79,7 +87,7 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 await self.session.rollback()
         finally:
             await self.session.close()
-            if self._write_lock is not None:
+            if self._write_lock is not None and not self._readonly:
                 self._write_lock.release()
 
     def _insert(self, table: Any) -> Any:
@@ -121,6 +129,12 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
 
     # ---------------------------------------------------------------- dedupe
 
+    async def was_processed(self, platform: str, key: str) -> bool:
+        found = await self.session.scalar(
+            select(ProcessedMessage.key).where(ProcessedMessage.platform == platform, ProcessedMessage.key == key[:128])
+        )
+        return found is not None
+
     async def mark_processed(self, platform: str, key: str, at: datetime) -> bool:
         conn = await self.session.connection()
         stmt = _MARK_PROCESSED[conn.dialect.name]
@@ -143,6 +157,12 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         except ValueError:
             # A state written by an incompatible older version: start fresh rather than crash forever.
             return DialogueState(), int(row.version)
+
+    async def check_version(self, key: ConversationKey, version: int) -> None:
+        conn = await self.session.connection()
+        row = (await conn.execute(_LOAD_STATE, {"u": key.user_id, "p": key.platform, "c": key.chat_id})).first()
+        if (int(row.version) if row else 0) != version:
+            raise StaleState(key)
 
     async def save_state(self, key: ConversationKey, state: DialogueState, version: int, at: datetime) -> None:
         data = state.model_dump(mode="json")

@@ -111,6 +111,12 @@ class UnitOfWork(Protocol):
 
     async def load_state(self, key: ConversationKey) -> tuple[DialogueState, int]: ...
 
+    async def was_processed(self, platform: str, key: str) -> bool: ...
+
+    async def check_version(self, key: ConversationKey, version: int) -> None:
+        """Raise StaleState if the stored version is no longer `version` (records computed from it)."""
+        ...
+
     async def save_state(self, key: ConversationKey, state: DialogueState, version: int, at: datetime) -> None:
         """Raise StaleState if the stored version is no longer `version`."""
         ...
@@ -159,6 +165,10 @@ class UnitOfWorkFactory(Protocol):
 
 
 class UnitOfWorkContext(Protocol):
+    def reading(self) -> UnitOfWorkContext:
+        """The same unit of work for reads only: it must not hold up writers while open."""
+        ...
+
     async def __aenter__(self) -> UnitOfWork: ...
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...
