@@ -22,7 +22,7 @@ from bot.config import ConfigError, Settings
 from bot.configured import load_questions, make_grader
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Reply
-from bot.delivery.outbox import Planner, Sender
+from bot.delivery.outbox import SENDER_WORKERS, Planner, Sender
 from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
 from bot.grading.verdict import Grader
@@ -36,6 +36,17 @@ log = logging.getLogger(__name__)
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+ADAPTER_CONCURRENCY = 32  # events each platform adapter handles at once
+
+
+def pool_size_for(settings: Settings) -> int:
+    """Half the connections the bot can use at once (make_engine allows as many again on demand):
+    every event in flight may need one briefly (none is held while grading), plus the sender's
+    workers and the leadership connection. So no event ever waits for the pool to time out."""
+    platforms = sum(1 for token in (settings.telegram_token, settings.discord_token) if token) or 1
+    return -(-(ADAPTER_CONCURRENCY * platforms + SENDER_WORKERS + 2) // 2)
 
 
 class RedactingFilter(logging.Filter):
@@ -104,7 +115,7 @@ async def build_app(
     """Connect, migrate and wire everything; nothing connects at import time.
     `new_id` makes round ids (which seed question choice) reproducible, for tests and benchmarks."""
     bank = bank or load_questions(settings)
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, pool_size=pool_size_for(settings))
     try:
         await check_connection(db)
         await upgrade(db)
@@ -157,6 +168,7 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
             settings.telegram_webhook_url,
             settings.telegram_webhook_listen,
             settings.telegram_webhook_secret,
+            concurrency=ADAPTER_CONCURRENCY,
         ),
         app.dispatcher.dispatch,
         RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20)),
@@ -178,6 +190,7 @@ def discord_adapter(app: App, clock: Callable[[], datetime]) -> DiscordAdapter:
             settings.discord_gateway_url,
             settings.discord_dev_guild_id,
             settings.discord_shards,
+            concurrency=ADAPTER_CONCURRENCY,
         ),
         app.dispatcher.dispatch,
         # Broadcasts stay under Discord's 50 requests/s global limit with room for interactions;

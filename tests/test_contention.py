@@ -9,8 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.discord.adapter import DiscordAdapter, DiscordSettings
+from bot.app import ADAPTER_CONCURRENCY, pool_size_for
+from bot.config import load_settings
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import Payload, Reply
+from bot.core.events import Inbound, Payload, Reply
+from bot.delivery.outbox import SENDER_WORKERS
+from bot.delivery.sending import Limits, RateLimiter
 from bot.engine import Engine
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric, Verdict
@@ -82,3 +87,40 @@ async def test_other_users_are_answered_while_answers_are_being_graded(
         for task in grading:
             task.cancel()
     assert all("Score" in r[0].text for r in results)
+
+
+async def test_the_discord_adapter_caps_events_in_flight_and_the_pool_covers_them() -> None:
+    gate, in_flight, most = asyncio.Event(), [0], [0]
+
+    async def slow_dispatch(event: Inbound) -> list[Reply]:
+        in_flight[0] += 1
+        most[0] = max(most[0], in_flight[0])
+        await gate.wait()
+        in_flight[0] -= 1
+        return []
+
+    async def nothing(*args: object) -> None:
+        return None
+
+    adapter = DiscordAdapter(
+        DiscordSettings("token", concurrency=ADAPTER_CONCURRENCY),
+        slow_dispatch,
+        RateLimiter(Limits()),
+        nothing,  # type: ignore[arg-type]
+        nothing,  # type: ignore[arg-type]
+        nothing,  # type: ignore[arg-type]
+        nothing,  # type: ignore[arg-type]
+    )
+    events = [asyncio.create_task(adapter.dispatch(make_event(cmd("help"), user=f"u{i}"))) for i in range(200)]
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert most[0] == ADAPTER_CONCURRENCY  # before: all 200 at once, each wanting a connection
+    gate.set()
+    await asyncio.gather(*events)
+    await adapter.client.close()
+    tokens = {
+        "TELEGRAM_BOT_TOKEN": "123456789:AAtesttoken_abcdefghijklmnopqrstuv",
+        "DISCORD_BOT_TOKEN": "MTE5ODc2NTQzMjEwOTg3NjU0Mw.GabCdE.fakefakefakefakefakefakefakefakefakefake12",
+    }
+    both = load_settings({**tokens, "DATA_DIR": "/tmp"}, dotenv=None)
+    assert 2 * pool_size_for(both) >= 2 * ADAPTER_CONCURRENCY + SENDER_WORKERS + 1

@@ -72,6 +72,7 @@ class DiscordSettings:
     gateway_url: str = "wss://gateway.discord.gg/"
     dev_guild_id: int | None = None
     shards: str | None = None  # None: one gateway connection; "auto": as many as Discord advises; or a number
+    concurrency: int = 32  # events handled at once; the database pool is sized from it
 
 
 def map_errors(exc: BaseException) -> Exception:
@@ -170,7 +171,9 @@ class DiscordAdapter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
-        self.dispatch = dispatch
+        self._dispatch = dispatch
+        # discord.py starts a task per event without limit: cap them, as python-telegram-bot does.
+        self._slots = asyncio.Semaphore(settings.concurrency)
         self.on_undeliverable = on_undeliverable
         self.on_blocked = on_blocked
         self.record_polls = record_polls
@@ -181,6 +184,10 @@ class DiscordAdapter:
         self._add_commands()
         self.transport = DiscordTransport(lambda: self.client, limiter, quiz_messages)
         self._runner: asyncio.Task[None] | None = None
+
+    async def dispatch(self, event: Inbound) -> list[Reply]:
+        async with self._slots:
+            return await self._dispatch(event)
 
     # ------------------------------------------------------------------ lifecycle
 

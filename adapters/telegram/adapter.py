@@ -79,6 +79,7 @@ class TelegramSettings:
     webhook_listen: str = "0.0.0.0:8080"
     webhook_secret: str | None = None
     poll_timeout: int = 30
+    concurrency: int = 32  # updates handled at once; the database pool is sized from it
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -179,7 +180,7 @@ class TelegramAdapter:
             .token(settings.token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .concurrent_updates(64)
+            .concurrent_updates(settings.concurrency)
             .get_updates_read_timeout(settings.poll_timeout + 10)
             .build()
         )

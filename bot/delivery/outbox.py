@@ -22,6 +22,7 @@ from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLat
 from bot.subscriptions.schedule import local_date, next_run, parse_clock
 
 log = logging.getLogger(__name__)
+SENDER_WORKERS = 4  # rows in flight at once per instance
 
 
 class Planner:
@@ -69,7 +70,7 @@ class Sender:
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
         max_inline_retries: int = 5,
-        workers: int = 4,
+        workers: int = SENDER_WORKERS,
         on_sent: Callable[[int], None] | None = None,
     ) -> None:
         self.uow = uow
