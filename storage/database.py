@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READONLY = "mock_interviewer_readonly"  # an execution option: a transaction that only reads
@@ -58,6 +59,14 @@ def make_engine(url: str, *, pool_size: int = 10, pg_schema: str | None = None) 
     raise DatabaseConfigError(
         f"DATABASE_URL names an unsupported database {backend!r}; use sqlite+aiosqlite or postgresql+asyncpg"
     )
+
+
+def connection_slots(engine: AsyncEngine) -> int:
+    """How many units of work may hold a pooled connection at once: the pool's whole capacity but two,
+    kept for the scheduling leader's connection and maintenance."""
+    pool = engine.pool
+    capacity = pool.size() + getattr(pool, "_max_overflow", 0) if isinstance(pool, QueuePool) else 1
+    return max(1, capacity - 2)
 
 
 def _sqlite_pragmas(engine: AsyncEngine) -> None:

@@ -17,7 +17,7 @@ from bot.answering.records import AnswerRecord, DisputeRecord, RatingRecord
 from bot.core.ports import ConversationKey, Profile, Record, StaleState
 from bot.core.state import DialogueState
 from bot.rounds.records import RoundRecord
-from storage.database import READONLY, session_factory
+from storage.database import READONLY, connection_slots, session_factory
 from storage.models import AnswerRow, DialogueStateRow, Identity, ProcessedMessage, RoundRow, User
 from storage.scheduling import SchedulingQueries, aware
 from storage.userdata import UserDataQueries
@@ -52,9 +52,13 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         sessions: async_sessionmaker[AsyncSession],
         user_cache: dict[tuple[str, str], int],
         write_lock: asyncio.Lock | None = None,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self._sessions = sessions
         self._user_cache = user_cache
+        # Units of work queue here for a pooled connection, in order and without a deadline, instead of
+        # failing with the pool's timeout when many events arrive at once.
+        self._slots = slots
         # SQLite has one writer at a time; queueing in-process is far cheaper than its busy-wait sleeps.
         self._write_lock = write_lock
         self._readonly = False
@@ -71,8 +75,15 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         if lock is not None:
             await lock.acquire()
         try:
-            self.session = self._sessions()
-            await self.session.connection(execution_options={READONLY: True} if self._readonly else None)
+            if self._slots is not None:
+                await self._slots.acquire()
+            try:
+                self.session = self._sessions()
+                await self.session.connection(execution_options={READONLY: True} if self._readonly else None)
+            except BaseException:
+                if self._slots is not None:
+                    self._slots.release()
+                raise
         except BaseException:
             if lock is not None:
                 lock.release()
@@ -87,6 +98,8 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 await self.session.rollback()
         finally:
             await self.session.close()
+            if self._slots is not None:
+                self._slots.release()
             if self._write_lock is not None and not self._readonly:
                 self._write_lock.release()
 
@@ -361,4 +374,5 @@ def unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
     sessions = session_factory(engine)
     cache: dict[tuple[str, str], int] = {}
     lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-    return lambda: SqlUnitOfWork(sessions, cache, lock)
+    slots = asyncio.Semaphore(connection_slots(engine))
+    return lambda: SqlUnitOfWork(sessions, cache, lock, slots)
