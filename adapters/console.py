@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.text import parse_command
-from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
+from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn, clean_text
 
 PLATFORM = "console"
 GREETING = (
@@ -93,7 +93,7 @@ async def run_console(
     stdout: TextIO = sys.stdout,
     files: Path | None = None,
 ) -> None:
-    name = user or getpass.getuser() or "you"
+    name = clean_text(user or getpass.getuser() or "you")
     mine = user_files(files, name) if files is not None else None
     buttons: Buttons = []
     lines = _reader(stdin)
@@ -118,6 +118,7 @@ async def run_console(
     await send(first or CommandIn("mock"))
     try:
         while (line := await lines.get()) != "":
+            line = clean_text(line)  # bytes that are not UTF-8 arrive as surrogates
             if line.strip().lower() in QUIT:
                 break
             if line.strip().startswith("```"):  # a pasted block: everything up to the closing fence

@@ -41,6 +41,8 @@ class SchedulerService:
         self.scheduler.add_job(self.tick, CronTrigger(second=0, timezone=UTC), id="plan", next_run_time=soon, **opts)
         self.scheduler.add_job(self.drain, IntervalTrigger(seconds=self.send_every), id="send", **opts)
         self.scheduler.add_job(self.clean, CronTrigger(hour=3, minute=17, timezone=UTC), id="clean", **opts)
+        # The leadership lease's heartbeat (and a follower's chance to take over) between planning ticks.
+        self.scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=self.leadership.lease / 3), id="lead", **opts)
         self.scheduler.start()
 
     async def tick(self) -> None:
@@ -51,6 +53,12 @@ class SchedulerService:
                     log.info("planned %d scheduled send(s)", created)
         except Exception:  # a failed tick must not stop the next one; the error is logged, not dropped
             log.exception("planning tick failed")
+
+    async def heartbeat(self) -> None:
+        try:
+            await self.leadership.check()
+        except Exception:
+            log.exception("leadership check failed")
 
     async def drain(self) -> None:
         try:

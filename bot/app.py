@@ -5,22 +5,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
+from urllib.parse import quote
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.discord.adapter import DiscordAdapter, DiscordSettings
+from adapters.errors import PlatformUnreachable
 from adapters.scheduler import SchedulerService
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
 from bot.configured import load_questions, make_grader
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Reply
-from bot.delivery.outbox import Planner, Sender
+from bot.delivery.outbox import SENDER_WORKERS, Planner, Sender
 from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
 from bot.exercises.checking import ExerciseChecker
@@ -38,18 +40,48 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+ADAPTER_CONCURRENCY = 32  # events each platform adapter handles at once
+
+
+def pool_size_for(settings: Settings) -> int:
+    """Half the connections the bot can use at once (make_engine allows as many again on demand):
+    every event in flight may need one briefly (none is held while grading), plus the sender's
+    workers and the leadership connection. So no event ever waits for the pool to time out."""
+    platforms = sum(1 for token in (settings.telegram_token, settings.discord_token) if token) or 1
+    return -(-(ADAPTER_CONCURRENCY * platforms + SENDER_WORKERS + 2) // 2)
+
+
 class RedactingFilter(logging.Filter):
-    """Replaces secrets (tokens, API keys) in every log record, including formatted arguments."""
+    """Replaces secrets (tokens, API keys) in every log record: the message, its arguments, and the
+    formatted traceback and stack (a proxy or self-hosted Bot API echoes `/bot<token>/...` in errors).
+    A secret is also caught URL-encoded, as it appears in a request path."""
 
     def __init__(self, secrets: tuple[str, ...]) -> None:
         super().__init__()
-        self._pattern = re.compile("|".join(re.escape(s) for s in secrets if len(s) >= 6)) if secrets else None
+        forms = {form for s in secrets if len(s) >= 6 for form in (s, quote(s, safe=""))}
+        self._pattern = (
+            re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True))) if forms else None
+        )
+
+    def redact(self, text: str) -> str:
+        return self._pattern.sub("[REDACTED]", text) if self._pattern is not None else text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is not None:
-            record.msg = self._pattern.sub("[REDACTED]", record.getMessage())
-            record.args = None
+        if self._pattern is None:
+            return True
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redact(_FORMATTER.formatException(record.exc_info))
+            record.exc_info = None  # no handler may format the raw exception again
+        elif record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
         return True
+
+
+_FORMATTER = logging.Formatter()
 
 
 def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
@@ -86,7 +118,7 @@ async def build_app(
     """Connect, migrate and wire everything; nothing connects at import time.
     `new_id` makes round ids (which seed question choice) reproducible, for tests and benchmarks."""
     bank = bank or load_questions(settings)
-    db = make_engine(settings.database_url)
+    db = make_engine(settings.database_url, pool_size=pool_size_for(settings))
     try:
         await check_connection(db)
         await upgrade(db)
@@ -107,10 +139,17 @@ class _Delivery:
         self.app, self.clock, self.platform = app, clock, platform
 
     async def undeliverable(
-        self, platform: str, chat_id: str, kind: str, replies: list[Reply], error: str, thread_id: str | None = None
+        self,
+        platform: str,
+        chat_id: str,
+        kind: str,
+        replies: list[Reply],
+        error: str,
+        owner: str,
+        thread_id: str | None = None,
     ) -> None:
         async with self.app.uow() as store:
-            await store.enqueue_replies(platform, chat_id, kind, replies, error, self.clock(), thread_id)
+            await store.enqueue_replies(platform, chat_id, kind, replies, error, self.clock(), owner, thread_id)
         log.warning("%s chat %s: reply queued for a later retry (%s)", platform, chat_id, error)
 
     async def blocked(self, chat_id: str, reason: str) -> None:
@@ -142,6 +181,7 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
             settings.telegram_webhook_url,
             settings.telegram_webhook_listen,
             settings.telegram_webhook_secret,
+            concurrency=ADAPTER_CONCURRENCY,
         ),
         app.dispatcher.dispatch,
         RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20, per_chat_burst=3)),
@@ -163,6 +203,7 @@ def discord_adapter(app: App, clock: Callable[[], datetime]) -> DiscordAdapter:
             settings.discord_gateway_url,
             settings.discord_dev_guild_id,
             settings.discord_shards,
+            concurrency=ADAPTER_CONCURRENCY,
         ),
         app.dispatcher.dispatch,
         # Broadcasts stay under Discord's 50 requests/s global limit with room for interactions;
@@ -222,7 +263,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
         started: list[TelegramAdapter | DiscordAdapter] = []
         try:
             for adapter in adapters:
-                await adapter.start()
+                if not await start_with_retries(adapter.start, type(adapter).__name__.removesuffix("Adapter"), stop):
+                    return
                 started.append(adapter)
             await service.start()
             try:
@@ -234,9 +276,33 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
                 await adapter.stop()
 
 
+async def start_with_retries(
+    start: Callable[[], Awaitable[None]],
+    name: str,
+    stop: asyncio.Event,
+    *,
+    first_wait: float = 2.0,
+    longest_wait: float = 300.0,
+) -> bool:
+    """Start a platform adapter, waiting longer after each failed attempt while the platform cannot be
+    reached (one log line per attempt). False if `stop` was set meanwhile. A rejected token is not retried."""
+    wait, attempt = first_wait, 1
+    while True:
+        try:
+            await start()
+            return True
+        except PlatformUnreachable as exc:
+            log.warning("%s is unreachable (%s); attempt %d failed, next in %.0f s", name, exc, attempt, wait)
+        try:
+            await asyncio.wait_for(stop.wait(), wait)
+            return False
+        except TimeoutError:
+            wait, attempt = min(longest_wait, wait * 2), attempt + 1
+
+
 async def housekeeping(app: App, clock: Callable[[], datetime]) -> None:
-    """Daily: forget delivered outbox rows and old dedupe keys, which only matter for a few days."""
+    """Daily: forget settled outbox rows and old dedupe keys, which only matter for a few days."""
     now = clock()
     async with app.uow() as store:
-        await store.prune_outbox(now - timedelta(days=30))
+        await store.prune_outbox(now - timedelta(days=30))  # sent and failed rows alike
         await store.prune_processed(now - timedelta(days=7))

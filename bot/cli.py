@@ -232,7 +232,7 @@ async def _report(settings: Settings, days: int) -> int:
 async def _run(settings: Settings) -> int:
     import signal
 
-    from bot.app import serve, setup_logging
+    from bot.app import RedactingFilter, serve, setup_logging
     from storage.database import DatabaseConfigError
 
     setup_logging(settings)
@@ -245,6 +245,13 @@ async def _run(settings: Settings) -> int:
     except DatabaseConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except ConfigError:
+        raise
+    except Exception as exc:  # one clear line, secrets redacted, instead of a traceback that may quote them
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"error: could not start: {type(exc).__name__}: {RedactingFilter(settings.secrets).redact(first)}",
+              file=sys.stderr)  # fmt: skip
+        return 1
     return 0
 
 

@@ -13,8 +13,10 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READONLY = "mock_interviewer_readonly"  # an execution option: a transaction that only reads
 
 
 class DatabaseConfigError(Exception):
@@ -59,8 +61,17 @@ def make_engine(url: str, *, pool_size: int = 10, pg_schema: str | None = None) 
     )
 
 
+def connection_slots(engine: AsyncEngine) -> int:
+    """How many units of work may hold a pooled connection at once: the pool's whole capacity but two,
+    kept for the scheduling leader's connection and maintenance."""
+    pool = engine.pool
+    capacity = pool.size() + getattr(pool, "_max_overflow", 0) if isinstance(pool, QueuePool) else 1
+    return max(1, capacity - 2)
+
+
 def _sqlite_pragmas(engine: AsyncEngine) -> None:
-    """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue instead of failing on upgrade."""
+    """WAL for concurrent readers; BEGIN IMMEDIATE so writers queue instead of failing on upgrade
+    (a read-only unit of work uses a plain BEGIN: it never upgrades)."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -74,7 +85,7 @@ def _sqlite_pragmas(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READONLY) else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -88,11 +99,19 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x6D6F636D  # "mocm": one instance migrates at a time
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """On PostgreSQL, instances starting together take turns (a transaction-scoped advisory lock):
+    the first migrates, the others then find the schema current. SQLite's BEGIN IMMEDIATE already queues."""
+
     def run(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(run)
 
 

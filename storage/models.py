@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -106,6 +107,7 @@ class AnswerRow(Base):
     verdict: Mapped[dict[str, Any]] = mapped_column(Json)
     follow_up_verdict: Mapped[dict[str, Any] | None] = mapped_column(Json, nullable=True)
     self_rating: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    rated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     disputed: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -146,7 +148,8 @@ class SubscriptionRow(Base):
     kind: Mapped[str] = mapped_column(String(10))
     platform: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The subscriber of a daily question; none for a channel quiz, whose settings belong to the group.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True, nullable=True)
     external_user_id: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # When it runs is kept in columns so the planner can work set-wise: subscriptions sharing a
@@ -177,6 +180,8 @@ class OutboxRow(Base):
     """A scheduled send. The unique key makes planning idempotent; status makes sending resumable."""
 
     __tablename__ = "outbox"
+    # The sender's claim query reads pending rows by time: without this it scans every row ever sent.
+    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
 
     id: Mapped[int] = mapped_column(IdInt, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -196,6 +201,7 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

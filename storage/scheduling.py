@@ -5,11 +5,12 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import DateTime, String, and_, case, cast, delete, func, literal, or_, select, update
+from sqlalchemy import DateTime, String, case, cast, delete, func, literal, or_, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -59,7 +60,7 @@ def subscription_from_row(row: Any) -> Subscription:
         kind=row.kind,
         platform=row.platform,
         chat_id=row.chat_id,
-        user_id=row.user_id,
+        user_id=row.user_id or 0,
         external_user_id=row.external_user_id,
         id=row.id,
         active=row.active,
@@ -220,7 +221,7 @@ class SchedulingQueries:
         settings = {k: getattr(sub, k) for k in _SETTINGS}
         settings["topics"] = list(sub.topics)
         values = dict(
-            user_id=sub.user_id or writer,
+            user_id=(sub.user_id or writer) if sub.kind == "daily" else None,  # a group's settings are the group's
             local_time=sub.at,
             zone=sub.zone,
             days=",".join(sub.days),
@@ -337,8 +338,9 @@ class SchedulingQueries:
         if self.session.get_bind().dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = (await self.session.scalars(stmt)).all()
+        token = uuid.uuid4().hex
         for row in rows:
-            row.claimed_by, row.claimed_until = instance, now + lease
+            row.claimed_by, row.claimed_until, row.claim_token = instance, now + lease, token
         await self.session.flush()
         return [
             ClaimedSend(
@@ -352,7 +354,8 @@ class SchedulingQueries:
                 r.ref,
                 r.attempts,
                 replies_from_json(r.replies) if r.replies is not None else None,
-                r.thread_id,
+                token,
+                thread_id=r.thread_id,
             )
             for r in rows
         ]
@@ -366,31 +369,47 @@ class SchedulingQueries:
             update(OutboxRow).where(OutboxRow.id == outbox_id).values(replies=replies_to_json(replies))
         )
 
-    async def mark_sent(self, outbox_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(OutboxRow).where(OutboxRow.id == outbox_id).values(status="sent", sent_at=now, claimed_until=None)
+    async def _fenced(self, outbox_id: int, token: str, **values: Any) -> bool:
+        """Update a row only while this claim still holds it; False: another instance took it over."""
+        result = await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == outbox_id, OutboxRow.claim_token == token, OutboxRow.status == "pending")
+            .values(**values)
         )
+        return cast_result(result).rowcount == 1
+
+    async def hold(self, outbox_id: int, token: str, until: datetime) -> bool:
+        return await self._fenced(outbox_id, token, claimed_until=until)
+
+    async def mark_sent(self, outbox_id: int, token: str, now: datetime) -> bool:
+        return await self._fenced(outbox_id, token, status="sent", sent_at=now, claimed_until=None)
 
     async def release_claims(self, instance: str) -> int:
         result = await self.session.execute(
             update(OutboxRow)
             .where(OutboxRow.claimed_by == instance, OutboxRow.status == "pending")
-            .values(claimed_until=None, claimed_by=None)
+            .values(claimed_until=None, claimed_by=None, claim_token=None)
         )
         return int(cast_result(result).rowcount or 0)
 
-    async def mark_retry(self, outbox_id: int, not_before: datetime, error: str) -> None:
-        await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == outbox_id)
-            .values(not_before=not_before, attempts=OutboxRow.attempts + 1, last_error=error[:300], claimed_until=None)
+    async def mark_retry(self, outbox_id: int, token: str, not_before: datetime, error: str) -> bool:
+        return await self._fenced(
+            outbox_id,
+            token,
+            not_before=not_before,
+            attempts=OutboxRow.attempts + 1,
+            last_error=error[:300],
+            claimed_until=None,
         )
 
-    async def mark_failed(self, outbox_id: int, error: str) -> None:
-        await self.session.execute(
-            update(OutboxRow)
-            .where(OutboxRow.id == outbox_id)
-            .values(status="failed", attempts=OutboxRow.attempts + 1, last_error=error[:300], claimed_until=None)
+    async def mark_failed(self, outbox_id: int, token: str, error: str) -> bool:
+        return await self._fenced(
+            outbox_id,
+            token,
+            status="failed",
+            attempts=OutboxRow.attempts + 1,
+            last_error=error[:300],
+            claimed_until=None,
         )
 
     async def deactivate_chat(self, platform: str, chat_id: str, reason: str) -> int:
@@ -405,6 +424,32 @@ class SchedulingQueries:
             .values(active=False, deactivated_reason=reason[:200], updated_at=func.now())
         )
         return int(cast_result(result).rowcount or 0)
+
+    async def move_chat(self, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+        """A Telegram group became a supergroup: its settings, quizzes, polls and queued sends move with it.
+        A setting the new chat already has wins; the old chat's copy of it stays, inactive."""
+        t = SubscriptionRow
+        taken = select(t.kind).where(t.platform == platform, t.chat_id == new_chat_id).scalar_subquery()
+        await self.session.execute(
+            update(t)
+            .where(t.platform == platform, t.chat_id == old_chat_id, t.kind.not_in(taken))
+            .values(chat_id=new_chat_id, updated_at=func.now())
+            .execution_options(synchronize_session=False)
+        )
+        await self.deactivate_chat(platform, old_chat_id, f"moved to {new_chat_id}")
+        for table in (QuizRunRow, PlatformPoll):
+            await self.session.execute(
+                update(table)
+                .where(table.platform == platform, table.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+                .execution_options(synchronize_session=False)
+            )
+        await self.session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.platform == platform, OutboxRow.chat_id == old_chat_id, OutboxRow.status == "pending")
+            .values(chat_id=new_chat_id)
+            .execution_options(synchronize_session=False)
+        )
 
     async def record_polls(self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime) -> None:
         for poll_id, ref in polls:
@@ -440,9 +485,11 @@ class SchedulingQueries:
         replies: Sequence[Reply],
         error: str,
         now: datetime,
+        owner: str = "",
         thread_id: str | None = None,
     ) -> None:
-        """Replies a platform would not take right now: the sender retries them later instead of dropping them."""
+        """Replies a platform would not take right now: the sender retries them later instead of dropping them.
+        `owner` is the platform user they answer, so /forget removes them even from a shared group."""
         self.session.add(
             OutboxRow(
                 key=f"retry:{platform}:{chat_id}:{now.timestamp():.6f}",
@@ -451,7 +498,7 @@ class SchedulingQueries:
                 chat_id=chat_id,
                 chat_kind=chat_kind,
                 thread_id=thread_id,
-                external_user_id="",
+                external_user_id=owner,
                 ref="",
                 not_before=now + timedelta(seconds=30),
                 status="pending",
@@ -463,7 +510,13 @@ class SchedulingQueries:
         )
         await self.session.flush()
 
-    async def prune_outbox(self, before: datetime) -> None:
-        await self.session.execute(
-            delete(OutboxRow).where(and_(OutboxRow.status == "sent", OutboxRow.sent_at < before))
+    async def prune_outbox(self, before: datetime) -> int:
+        """Forget settled rows (sent, or failed and already reported) older than `before`; failed
+        rows and queued replies can carry whole attachments, so they must not pile up either."""
+        result = await self.session.execute(
+            delete(OutboxRow).where(
+                OutboxRow.status.in_(("sent", "failed")),
+                func.coalesce(OutboxRow.sent_at, OutboxRow.created_at) < before,
+            )
         )
+        return int(cast_result(result).rowcount or 0)

@@ -17,7 +17,7 @@ from bot.answering.records import AnswerRecord, DisputeReasonRecord, DisputeReco
 from bot.core.ports import ConversationKey, Profile, Record, StaleState
 from bot.core.state import DialogueState
 from bot.rounds.records import RoundRecord
-from storage.database import session_factory
+from storage.database import READONLY, connection_slots, session_factory
 from storage.models import AnswerRow, DialogueStateRow, DisputeRow, Identity, ProcessedMessage, RoundRow, User
 from storage.scheduling import SchedulingQueries, aware
 from storage.userdata import UserDataQueries
@@ -52,22 +52,41 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         sessions: async_sessionmaker[AsyncSession],
         user_cache: dict[tuple[str, str], int],
         write_lock: asyncio.Lock | None = None,
+        slots: asyncio.Semaphore | None = None,
     ) -> None:
         self._sessions = sessions
         self._user_cache = user_cache
+        # Units of work queue here for a pooled connection, in order and without a deadline, instead of
+        # failing with the pool's timeout when many events arrive at once.
+        self._slots = slots
         # SQLite has one writer at a time; queueing in-process is far cheaper than its busy-wait sleeps.
         self._write_lock = write_lock
+        self._readonly = False
         self.session: AsyncSession
 
+    def reading(self) -> SqlUnitOfWork:
+        """Reads only: no place in SQLite's writer queue, and a plain (deferred) BEGIN, so it neither
+        waits for writers nor holds them up (WAL); on PostgreSQL it is just a short transaction."""
+        self._readonly = True
+        return self
+
     async def __aenter__(self) -> SqlUnitOfWork:
-        if self._write_lock is not None:
-            await self._write_lock.acquire()
+        lock = None if self._readonly else self._write_lock
+        if lock is not None:
+            await lock.acquire()
         try:
-            self.session = self._sessions()
-            await self.session.begin()
+            if self._slots is not None:
+                await self._slots.acquire()
+            try:
+                self.session = self._sessions()
+                await self.session.connection(execution_options={READONLY: True} if self._readonly else None)
+            except BaseException:
+                if self._slots is not None:
+                    self._slots.release()
+                raise
         except BaseException:
-            if self._write_lock is not None:
-                self._write_lock.release()
+            if lock is not None:
+                lock.release()
             raise
         return self
 
@@ -79,7 +98,9 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 await self.session.rollback()
         finally:
             await self.session.close()
-            if self._write_lock is not None:
+            if self._slots is not None:
+                self._slots.release()
+            if self._write_lock is not None and not self._readonly:
                 self._write_lock.release()
 
     def _insert(self, table: Any) -> Any:
@@ -87,6 +108,12 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
     # ---------------------------------------------------------------- users
+
+    async def find_user(self, platform: str, platform_user_id: str) -> int | None:
+        found = await self.session.scalar(  # not the cache: another instance may have forgotten them
+            select(Identity.user_id).where(Identity.platform == platform, Identity.external_id == platform_user_id)
+        )
+        return int(found) if found is not None else None
 
     async def user_for(self, platform: str, platform_user_id: str, display_name: str) -> int:
         cached = self._user_cache.get((platform, platform_user_id))
@@ -115,6 +142,12 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
 
     # ---------------------------------------------------------------- dedupe
 
+    async def was_processed(self, platform: str, key: str) -> bool:
+        found = await self.session.scalar(
+            select(ProcessedMessage.key).where(ProcessedMessage.platform == platform, ProcessedMessage.key == key[:128])
+        )
+        return found is not None
+
     async def mark_processed(self, platform: str, key: str, at: datetime) -> bool:
         conn = await self.session.connection()
         stmt = _MARK_PROCESSED[conn.dialect.name]
@@ -137,6 +170,12 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         except ValueError:
             # A state written by an incompatible older version: start fresh rather than crash forever.
             return DialogueState(), int(row.version)
+
+    async def check_version(self, key: ConversationKey, version: int) -> None:
+        conn = await self.session.connection()
+        row = (await conn.execute(_LOAD_STATE, {"u": key.user_id, "p": key.platform, "c": key.chat_id})).first()
+        if (int(row.version) if row else 0) != version:
+            raise StaleState(key)
 
     async def save_state(self, key: ConversationKey, state: DialogueState, version: int, at: datetime) -> None:
         data = state.model_dump(mode="json")
@@ -253,7 +292,7 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 await self._write_answer(user_id, rec)
             elif isinstance(rec, RatingRecord):
                 await self._mark_answer(
-                    user_id, rec.round_id, rec.question_id, self_rating=rec.rating, updated_at=rec.at
+                    user_id, rec.round_id, rec.question_id, self_rating=rec.rating, rated_at=rec.at, updated_at=rec.at
                 )
             elif isinstance(rec, DisputeRecord):
                 await self._mark_answer(user_id, rec.round_id, rec.question_id, disputed=True, updated_at=rec.at)
@@ -360,4 +399,5 @@ def unit_of_work_factory(engine: AsyncEngine) -> Callable[[], SqlUnitOfWork]:
     sessions = session_factory(engine)
     cache: dict[tuple[str, str], int] = {}
     lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
-    return lambda: SqlUnitOfWork(sessions, cache, lock)
+    slots = asyncio.Semaphore(connection_slots(engine))
+    return lambda: SqlUnitOfWork(sessions, cache, lock, slots)

@@ -5,10 +5,11 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.progress.records import LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
@@ -22,11 +23,14 @@ from storage.models import (
     OutboxRow,
     ProcessedMessage,
     QuizAnswerRow,
+    QuizRunRow,
     RoundRow,
     SubscriptionRow,
     User,
 )
 from storage.scheduling import aware
+
+FORGOTTEN_NAME = "(a former member)"
 
 
 def _row(obj: Any, *skip: str) -> dict[str, Any]:
@@ -167,26 +171,67 @@ class UserDataQueries:
             "review_cards": [_row(c, "user_id") for c in await rows(CardRow, CardRow.question_id)],
             "disputes": [_row(d, "id", "user_id") for d in await rows(DisputeRow, DisputeRow.id)],
             "conversations": [_row(d, "id", "user_id") for d in await rows(DialogueStateRow, DialogueStateRow.id)],
+            "quiz_answers": await self._quiz_answers(user_id),
+            "link_codes": [_row(c, "user_id") for c in await rows(LinkCode, LinkCode.expires_at)],
+            "queued_sends": await self._queued_sends(user_id),
         }
 
-    async def forget_user(self, user_id: int) -> None:
-        """Every table: rows keyed to the user go with the user row (foreign keys cascade); rows keyed
-        to their private chats (dedupe keys, queued sends) are removed explicitly first."""
+    async def _quiz_answers(self, user_id: int) -> list[dict[str, Any]]:
+        rows = await self.session.execute(
+            select(QuizAnswerRow, QuizRunRow.platform, QuizRunRow.chat_id)
+            .join(QuizRunRow, QuizRunRow.id == QuizAnswerRow.run_id)
+            .where(QuizAnswerRow.user_id == user_id)
+            .order_by(QuizAnswerRow.answered_at)
+        )
+        return [{**_row(a, "id", "user_id"), "platform": p, "chat_id": c} for a, p, c in rows.all()]
+
+    async def _queued_sends(self, user_id: int) -> list[dict[str, Any]]:
+        """Sends still waiting in the outbox for the user: to their daily chats, or recorded as theirs."""
         identities = (
             await self.session.execute(
                 select(Identity.platform, Identity.external_id).where(Identity.user_id == user_id)
             )
         ).all()
-        mine = select(DialogueStateRow.platform, DialogueStateRow.chat_id).where(DialogueStateRow.user_id == user_id)
-        shared = select(DialogueStateRow.chat_id).where(DialogueStateRow.user_id != user_id)
-        private = {
-            (p, c) for p, c in (await self.session.execute(mine.where(DialogueStateRow.chat_id.not_in(shared)))).all()
-        }
+        if not identities:
+            return []
+        theirs = or_(
+            *(and_(OutboxRow.platform == p, OutboxRow.external_user_id == e) for p, e in identities),
+            OutboxRow.subscription_id.in_(select(SubscriptionRow.id).where(SubscriptionRow.user_id == user_id)),
+        )
+        rows = await self.session.scalars(
+            select(OutboxRow).where(OutboxRow.status == "pending", theirs).order_by(OutboxRow.not_before)
+        )
+        return [_row(o, "id", "claimed_by", "claimed_until", "claim_token") for o in rows.all()]
+
+    async def forget_user(self, user_id: int) -> None:
+        """Every row of the user's goes, and every copy of their name or answers: rows keyed to the user
+        go with the user row (foreign keys cascade); queued sends to them or their private chats are
+        removed explicitly; composed sends still queued in shared groups lose the user's name. A group's
+        settings and its queued quiz sends belong to the group and stay."""
+        user = await self.session.get(User, user_id)
+        identities = (
+            await self.session.execute(
+                select(Identity.platform, Identity.external_id).where(Identity.user_id == user_id)
+            )
+        ).all()
+        await self.session.execute(  # a channel quiz configured by this user (before 0004) is the group's
+            update(SubscriptionRow)
+            .where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind != "daily")
+            .values(user_id=None)
+        )
         daily = select(SubscriptionRow.platform, SubscriptionRow.chat_id).where(
             SubscriptionRow.user_id == user_id, SubscriptionRow.kind == "daily"
         )
-        private |= {(p, c) for p, c in (await self.session.execute(daily)).all()}
+        private = {(p, c) for p, c in (await self.session.execute(daily)).all()}
         private |= {(p, e) for p, e in identities}  # a direct chat's id is the user's id on Telegram
+        mine = select(DialogueStateRow.platform, DialogueStateRow.chat_id).where(DialogueStateRow.user_id == user_id)
+        chats = {(p, c) for p, c in (await self.session.execute(mine)).all()}
+        answered = (
+            select(QuizRunRow.platform, QuizRunRow.chat_id)
+            .join(QuizAnswerRow, QuizAnswerRow.run_id == QuizRunRow.id)
+            .where(QuizAnswerRow.user_id == user_id)
+        )
+        chats |= {(p, c) for p, c in (await self.session.execute(answered)).all()}
         for platform, chat in private:
             await self.session.execute(
                 delete(ProcessedMessage).where(
@@ -196,12 +241,37 @@ class UserDataQueries:
             await self.session.execute(
                 delete(OutboxRow).where(OutboxRow.platform == platform, OutboxRow.chat_id == chat)
             )
-        for platform, external in identities:
+        for platform, chat in chats - private:  # their DM on a platform whose DM id is not the user id
+            await self.session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.platform == platform, OutboxRow.chat_id == chat, OutboxRow.chat_kind == "private"
+                )
+            )
+        for platform, external in identities:  # whatever was queued for them, wherever
             await self.session.execute(
                 delete(OutboxRow).where(OutboxRow.platform == platform, OutboxRow.external_user_id == external)
             )
+        if user is not None and user.display_name.strip():
+            await self._scrub_name(chats - private, user.display_name)
         await self.session.execute(delete(User).where(User.id == user_id))
         self._evict(user_id)
+
+    async def _scrub_name(self, chats: set[tuple[str, str]], name: str) -> None:
+        """Composed replies still queued in shared chats (quiz results, leaderboards) name the user."""
+        for platform, chat in chats:
+            rows = await self.session.scalars(
+                select(OutboxRow).where(
+                    OutboxRow.platform == platform,
+                    OutboxRow.chat_id == chat,
+                    OutboxRow.status == "pending",
+                    OutboxRow.replies.is_not(None),
+                )
+            )
+            for row in rows.all():
+                replies = json.loads(json.dumps(row.replies).replace(json.dumps(name)[1:-1], FORGOTTEN_NAME))
+                if replies != row.replies:
+                    row.replies = replies
+        await self.session.flush()
 
 
 async def usage_report(session: AsyncSession, now: datetime, days: int = 14) -> dict[str, Any]:

@@ -42,9 +42,12 @@ def load_spec() -> dict[str, list[str]] | None:
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self, code: int, description: str, retry_after: int | None = None, migrate_to: int | None = None
+    ) -> None:
         super().__init__(description)
         self.code, self.description, self.retry_after = code, description, retry_after
+        self.migrate_to = migrate_to
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Fault:
     retry_after: int | None = None
     chat_id: str | None = None
     delay: float = 0.0
+    migrate_to: int | None = None
 
 
 @dataclass
@@ -140,9 +144,10 @@ class FakeTelegram:
         retry_after: int | None = None,
         chat_id: int | None = None,
         delay: float = 0.0,
+        migrate_to: int | None = None,
     ) -> None:
         self.faults.append(
-            Fault(method, status, times, retry_after, str(chat_id) if chat_id is not None else None, delay)
+            Fault(method, status, times, retry_after, str(chat_id) if chat_id is not None else None, delay, migrate_to)
         )
 
     def calls(self, method: str) -> list[dict[str, Any]]:
@@ -202,6 +207,8 @@ class FakeTelegram:
             return ApiError(429, f"Too Many Requests: retry after {fault.retry_after}", fault.retry_after)
         if fault.status == 403:
             return ApiError(403, "Forbidden: bot was blocked by the user")
+        if fault.migrate_to is not None:
+            return ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat", None, fault.migrate_to)
         return ApiError(fault.status, "Internal Server Error")
 
     @staticmethod
@@ -209,6 +216,8 @@ class FakeTelegram:
         body: dict[str, Any] = {"ok": False, "error_code": exc.code, "description": exc.description}
         if exc.retry_after is not None:
             body["parameters"] = {"retry_after": exc.retry_after}
+        if exc.migrate_to is not None:
+            body["parameters"] = {"migrate_to_chat_id": exc.migrate_to}
         return web.json_response(body, status=exc.code)
 
     @staticmethod
@@ -332,10 +341,10 @@ class FakeTelegram:
 
 
 @asynccontextmanager
-async def running_fake_telegram(token: str) -> AsyncIterator[FakeTelegram]:
+async def running_fake_telegram(token: str, port: int = 0) -> AsyncIterator[FakeTelegram]:
     fake = FakeTelegram(token)
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", fake.handle)
-    async with serve_on_loopback(app) as url:
+    async with serve_on_loopback(app, port) as url:
         fake.url = url
         yield fake

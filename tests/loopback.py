@@ -9,11 +9,11 @@ from aiohttp import web
 
 
 @asynccontextmanager
-async def serve_on_loopback(app: web.Application) -> AsyncIterator[str]:
+async def serve_on_loopback(app: web.Application, port: int = 0) -> AsyncIterator[str]:
     """Yields the base URL, http://127.0.0.1:<port>; nothing listens beyond loopback."""
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:

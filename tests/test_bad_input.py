@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.core.events import Button, ChoiceIn, make_choice, parse_choice
+from bot.core.events import Button, ChoiceIn, clean_text, make_choice, parse_choice
 from bot.engine import Engine
 from tests.conftest import Conversation, cmd, text
 
@@ -17,6 +17,7 @@ ODD_TEXTS = [
     "Overfitting — 过拟合 — переобучение — 過学習",
     "\u202e reversed \u202c text",
     "a\x00b",
+    "x \udcff\udcfe",  # bytes that were not UTF-8, as Python reads them from a pipe
 ]
 
 
@@ -31,7 +32,8 @@ async def test_odd_text_in_every_phase(engine: Engine, phase: str, message: str)
         assert "empty" in replies[0].text
         assert conv.state.round == before.round
     elif phase == "answer":
-        assert conv.state.round is not None and conv.state.round.answer[-1] == message.strip()
+        assert conv.state.round is not None and conv.state.round.answer[-1] == clean_text(message).strip()
+        conv.state.round.answer[-1].encode("utf-8")  # storable: no NUL, no lone surrogate
 
 
 async def test_huge_message_is_refused_and_state_kept(engine: Engine) -> None:
@@ -128,7 +130,7 @@ async def test_mock_arguments_are_checked(engine: Engine) -> None:
 
 def test_choice_ids_are_short_and_validated() -> None:
     assert parse_choice(make_choice("rd", "done", 12)) == ("rd", ("done", "12"))
-    for bad in ["", "RD:done", "rd", "rd:", "rd:a b", "r:done", "rd:" + "x" * 41, "rd:done\n"]:
+    for bad in ["", "RD:done", "rd", "rd:", "rd:a b", "r:done", "rd:" + "x" * 41, "rd:done\n", "rd:done:\udcff"]:
         assert parse_choice(bad) is None, bad
     with pytest.raises(ValueError):
         Button("x", "not a choice")

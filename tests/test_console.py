@@ -194,3 +194,19 @@ def test_daily_in_a_terminal_explains_itself_and_sends_one_now(tmp_path: Path) -
     out = proc.send("send one now")  # a button's label works as well as its number
     assert "Daily question" in out
     assert proc.close()[0] == 0
+
+
+def test_bytes_that_are_not_utf8_are_answered_and_survive_a_restart(tmp_path: Path) -> None:
+    env = {**os.environ, "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    for _ in range(2):  # the second run reads back what the first one stored
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "chat", "--user", "bytes", "technical", "medium", "3"],
+            input=b"x \xff\xfe\x00\n/done\n",
+            capture_output=True,
+            cwd=ROOT,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
+        assert b"Bye" in done.stdout

@@ -106,3 +106,16 @@ async def test_platform_identities_are_separate_users(uow_factory: Callable[[], 
         b = await uow.user_for("discord", "42", "B")
         again = await uow.user_for("telegram", "42", "A")
     assert a != b and a == again
+
+
+async def test_nul_bytes_and_lone_surrogates_never_reach_the_database(
+    dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    odd = make_event(text("x \udcff\udcfe and a\x00b"), message_id="2", name="Ada\x00\udcff")
+    await dispatcher.dispatch(make_event(cmd("mock", "technical", "medium", "3"), message_id="1"))
+    assert await dispatcher.dispatch(odd)  # answered: PostgreSQL used to refuse the row
+    replies = await dispatcher.dispatch(make_event(cmd("done"), message_id="3"))
+    assert "Score" in replies[0].text or "score" in replies[0].text.lower()  # SQLite used to raise here
+    async with uow_factory() as uow:
+        answer = await uow.session.scalar(select(AnswerRow.answer_text))
+    assert answer == "x \ufffd\ufffd and ab"

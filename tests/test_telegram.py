@@ -208,6 +208,21 @@ async def test_daily_subscription_delivers(bot: Bot, clock: FakeClock) -> None:
     assert "comes back on" in bot.last(ADA)
 
 
+async def test_a_group_that_became_a_supergroup_gets_its_quiz_at_the_new_id(bot: Bot, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 7, 30, tzinfo=UTC)
+    old, new = -4001, -1004001
+    bot.fake.admins.add((old, ADMIN))
+    await bot.say(old, "/quiz on 09:00 UTC", uid=ADMIN, kind="group", name="Admin")
+    bot.fake.fail("sendPoll", 400, chat_id=old, migrate_to=new)
+    clock.now = datetime(2026, 3, 2, 9, 0, 30, tzinfo=UTC)
+    await Planner(bot.app.uow, clock).tick()
+    await bot.sender.drain()
+    assert {str(p["chat_id"]) for p in bot.fake.calls("sendPoll")} == {str(new)}
+    async with bot.app.uow() as store:
+        sub = (await store.session.scalars(select(SubscriptionRow))).one()
+    assert sub.chat_id == str(new) and sub.active
+
+
 async def test_group_quiz_with_three_members_and_leaderboard(bot: Bot, clock: FakeClock) -> None:
     bot.fake.admins.add((GROUP, ADMIN))
     await bot.say(GROUP, "/quiz count 3", uid=ADMIN, kind="supergroup", name="Admin")

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import ChoiceIn, Payload, PollAnswerIn, Reply, TextIn
+from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
 from bot.progress.charts import render_stats
 from bot.progress.records import StatsView
 from storage.database import session_factory
-from storage.models import Base
+from storage.models import Base, SubscriptionRow
 from storage.uow import SqlUnitOfWork
 from storage.userdata import disputes_for_authors, usage_report
 from tests.conftest import ROOT, FakeClock, cmd
@@ -233,3 +233,112 @@ def test_disputes_export_command_writes_yaml(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "0 disputes" in done.stdout and out.read_text() == "disputes: []\n"
+
+
+async def forget(harness: Harness, clock: FakeClock, user: str) -> None:
+    replies = await harness.dispatcher.dispatch(event(cmd("forget"), user, clock))
+    yes = next(b.choice_id for b in replies[0].buttons if b.label.startswith("Yes"))
+    assert "deleted" in (await harness.dispatcher.dispatch(event(ChoiceIn(yes), user, clock)))[0].text
+
+
+async def rows_mentioning(db_engine: AsyncEngine, user: str) -> list[tuple[str, dict[str, object]]]:
+    found = []
+    async with db_engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for row in (await conn.execute(select(table))).mappings():
+                if any(user in json.dumps(v, default=str) for v in row.values()):
+                    found.append((table.name, dict(row)))
+    return found
+
+
+async def test_forget_keeps_the_groups_data_and_removes_every_copy_of_the_user(
+    harness: Harness, clock: FakeClock, db_engine: AsyncEngine
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+    def in_group(payload: Payload, user: str, admin: bool = False) -> Inbound:
+        return event(payload, user, clock, chat="g1", group=True, admin=admin)
+
+    await harness.dispatcher.dispatch(in_group(cmd("quiz", "on", "18:00", "UTC"), "admin", True))
+    await harness.dispatcher.dispatch(in_group(cmd("quiz", "count", "1"), "admin", True))
+    await harness.dispatcher.dispatch(in_group(cmd("quiz", "now"), "admin", True))
+    await harness.sender.drain()
+    poll = next(r.poll for _, r in harness.transport.sent if r.poll is not None)
+    for member in ("m1", "m2"):
+        await harness.dispatcher.dispatch(in_group(PollAnswerIn(poll.ref, 0), member))
+    async with harness.uow() as store:  # m1's feedback, queued in the group after an outage
+        await store.enqueue_replies("test", "g1", "group", [Reply("m1's feedback")], "429", clock(), "m1")
+    clock.advance(seconds=200)
+    harness.transport.fail = lambda chat, reply: chat == "g1"  # the results are composed, then held up
+    await harness.sender.drain()
+    assert "name-m1" in json.dumps([r.replies for r in await harness.outbox()])
+
+    await forget(harness, clock, "m1")  # a participant: only they saved a state in the group
+    await forget(harness, clock, "admin")  # the admin who configured the group's quiz
+    assert await rows_mentioning(db_engine, "m1") == [] and await rows_mentioning(db_engine, "admin") == []
+    async with harness.uow() as store:
+        quiz = (await store.session.scalars(select(SubscriptionRow).where(SubscriptionRow.kind == "quiz"))).one()
+    assert quiz.chat_id == "g1" and quiz.active and quiz.settings["count"] == 1  # the group's settings stay
+    harness.transport.fail = lambda chat, reply: False
+    clock.advance(minutes=10)
+    await harness.sender.drain()
+    results = [t for t in harness.transport.texts("g1") if "Quiz results" in t]
+    assert results and "name-m2" in results[0] and "name-m1" not in results[0]  # the quiz still ended
+    assert "m1's feedback" not in " ".join(harness.transport.texts("g1"))
+
+
+async def test_a_daily_send_in_flight_during_forget_does_not_recreate_the_user(
+    harness: Harness, clock: FakeClock, db_engine: AsyncEngine
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    await harness.planner.tick()
+    compose = harness.dispatcher.dispatch_scheduled
+
+    async def forget_meanwhile(ev: Inbound, outbox_id: int) -> list[Reply]:
+        await forget(harness, clock, "u1")  # claimed already, composed after the deletion
+        return await compose(ev, outbox_id)
+
+    harness.dispatcher.dispatch_scheduled = forget_meanwhile  # type: ignore[method-assign,assignment]
+    await harness.sender.drain()
+    assert harness.transport.sent == []
+    assert await rows_mentioning(db_engine, "u1") == []
+
+
+async def test_export_has_quiz_answers_link_codes_queued_sends_and_every_review(
+    harness: Harness, clock: FakeClock
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    await harness.run_until(datetime(2026, 3, 2, 9, 30, tzinfo=UTC), timedelta(minutes=30))
+    await harness.dispatcher.dispatch(event(TextIn("Bias and variance trade off because of capacity."), "u1", clock))
+    replies = await harness.dispatcher.dispatch(event(cmd("done"), "u1", clock))
+    good = next(b.choice_id for b in replies[-1].buttons if b.label == "Good")
+    clock.advance(hours=2)  # rated two hours after writing the answer
+    rated_at = clock.now
+    await harness.dispatcher.dispatch(event(ChoiceIn(good), "u1", clock))
+    await harness.run_until(datetime(2026, 3, 3, 9, 30, tzinfo=UTC), timedelta(hours=1))
+    replies = await harness.dispatcher.dispatch(event(cmd("skip"), "u1", clock))  # Tuesday's question, skipped
+    skipped_at = clock.now
+    await harness.dispatcher.dispatch(
+        event(cmd("quiz", "count", "1"), "admin", clock, chat="g1", group=True, admin=True)
+    )
+    await harness.dispatcher.dispatch(event(cmd("quiz", "now"), "admin", clock, chat="g1", group=True, admin=True))
+    await harness.sender.drain()
+    poll = next(r.poll for _, r in harness.transport.sent if r.poll is not None)
+    await harness.dispatcher.dispatch(event(PollAnswerIn(poll.ref, 1), "u1", clock, chat="g1", group=True))
+    await harness.dispatcher.dispatch(event(cmd("link"), "u1", clock))
+    async with harness.uow() as store:
+        await store.enqueue_replies("test", "g1", "group", [Reply("for u1")], "429", clock(), "u1")
+    replies = await harness.dispatcher.dispatch(event(cmd("export"), "u1", clock))
+    files = {r.attachment.filename: r.attachment.data for r in replies if r.attachment}
+    data = json.loads(files["mock-interviewer-export.json"])
+    assert [(q["chat_id"], q["option"]) for q in data["quiz_answers"]] == [("g1", 1)]
+    assert len(data["link_codes"]) == 1 and data["link_codes"][0]["code"]
+    assert [s["replies"][0]["text"] for s in data["queued_sends"]] == ["for u1"]
+    rows = list(csv.reader(io.StringIO(files["fsrs-review-log.csv"].decode())))[1:]
+    assert [(int(ms), rating) for _, ms, rating in rows] == [
+        (int(rated_at.timestamp() * 1000), "3"),
+        (int(skipped_at.timestamp() * 1000), "1"),
+    ]

@@ -23,7 +23,9 @@ import yarl
 from discord import app_commands
 
 from adapters.discord.render import ChoiceButton, Outgoing, answer_form, done_choice_of, poll_answer, render
+from adapters.errors import PlatformUnreachable
 from adapters.text import parse_command
+from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
 from bot.rounds.presets import PRESETS
@@ -70,6 +72,7 @@ class DiscordSettings:
     gateway_url: str = "wss://gateway.discord.gg/"
     dev_guild_id: int | None = None
     shards: str | None = None  # None: one gateway connection; "auto": as many as Discord advises; or a number
+    concurrency: int = 32  # events handled at once; the database pool is sized from it
 
 
 def map_errors(exc: BaseException) -> Exception:
@@ -164,14 +167,16 @@ class DiscordAdapter:
         settings: DiscordSettings,
         dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
         limiter: RateLimiter,
-        on_undeliverable: Callable[[str, str, str, list[Reply], str], Awaitable[None]],
+        on_undeliverable: Callable[[str, str, str, list[Reply], str, str], Awaitable[None]],
         on_blocked: Callable[[str, str], Awaitable[None]],
         quiz_messages: Callable[[str], Awaitable[list[tuple[str, str]]]],
         record_polls: Callable[[str, list[tuple[str, str]]], Awaitable[None]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
-        self.dispatch = dispatch
+        self._dispatch = dispatch
+        # discord.py starts a task per event without limit: cap them, as python-telegram-bot does.
+        self._slots = asyncio.Semaphore(settings.concurrency)
         self.on_undeliverable = on_undeliverable
         self.on_blocked = on_blocked
         self.record_polls = record_polls
@@ -182,6 +187,10 @@ class DiscordAdapter:
         self._add_commands()
         self.transport = DiscordTransport(lambda: self.client, limiter, quiz_messages)
         self._runner: asyncio.Task[None] | None = None
+
+    async def dispatch(self, event: Inbound) -> list[Reply]:
+        async with self._slots:
+            return await self._dispatch(event)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -203,6 +212,25 @@ class DiscordAdapter:
         return client
 
     async def start(self, ready_within: float = 60.0) -> None:
+        """Raises ConfigError if Discord rejects the token, PlatformUnreachable if it cannot be reached."""
+        try:
+            await self._start(ready_within)
+        except discord.LoginFailure:
+            raise ConfigError(
+                ["DISCORD_BOT_TOKEN was rejected by Discord (reset it in the developer portal)"]
+            ) from None
+        except (
+            aiohttp.ClientError,
+            OSError,
+            TimeoutError,
+            discord.DiscordServerError,
+            discord.ConnectionClosed,
+        ) as exc:
+            self.client.clear()  # so the next attempt starts from a fresh client state
+            self._runner = None
+            raise PlatformUnreachable(f"Discord: {type(exc).__name__}: {exc}") from None
+
+    async def _start(self, ready_within: float) -> None:
         try:
             await self.client.login(self.settings.token)
             self._runner = asyncio.create_task(self.client.connect(reconnect=True), name="discord-gateway")
@@ -344,7 +372,7 @@ class DiscordAdapter:
         channel = str(message.channel.id)
         if not message.content.strip() and message.attachments:
             reply = Reply("I can only read text messages. Type your answer, or use /help.")
-            await self.deliver(channel, "private", [reply])
+            await self.deliver(channel, "private", [reply], str(message.author.id))
             return
         command = parse_command(message.content)
         payload: Payload = CommandIn(*command) if command else TextIn(message.content)
@@ -363,7 +391,7 @@ class DiscordAdapter:
                 replies = await self.dispatch(event)
         else:
             replies = await self.dispatch(event)
-        await self.deliver(channel, "private", replies)
+        await self.deliver(channel, "private", replies, str(message.author.id))
 
     # ------------------------------------------------------------------ interactions
 
@@ -422,12 +450,16 @@ class DiscordAdapter:
                             await self.record_polls(str(interaction.channel_id), [(str(message.id), out.poll_ref)])
                     original = False
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-                await self._undeliverable(str(interaction.channel_id), in_guild, replies[i:], exc)
+                await self._undeliverable(
+                    str(interaction.channel_id), in_guild, replies[i:], exc, str(interaction.user.id)
+                )
                 return
         if original:
             await interaction.delete_original_response()
 
-    async def _undeliverable(self, channel: str, in_guild: bool, replies: list[Reply], exc: BaseException) -> None:
+    async def _undeliverable(
+        self, channel: str, in_guild: bool, replies: list[Reply], exc: BaseException, owner: str
+    ) -> None:
         """Open replies go to the outbox for the sender to retry; an ephemeral one cannot be sent later
         (only the interaction could show it), so its loss is logged with the reason."""
         error = str(map_errors(exc))
@@ -436,15 +468,16 @@ class DiscordAdapter:
         if lost:
             log.warning("discord: %d private reply(ies) in channel %s could not be delivered: %s", lost, channel, error)
         if later:
-            await self.on_undeliverable(PLATFORM, channel, "group" if in_guild else "private", later, error)
+            await self.on_undeliverable(PLATFORM, channel, "group" if in_guild else "private", later, error, owner)
 
-    async def deliver(self, channel: str, kind: ChatKind, replies: list[Reply]) -> None:
-        """Send replies in order through the transport; retry what can be retried, queue the rest."""
+    async def deliver(self, channel: str, kind: ChatKind, replies: list[Reply], owner: str) -> None:
+        """Send replies in order through the transport; retry what can be retried, queue the rest
+        (recording whose replies they are, so /forget finds them)."""
         for i, reply in enumerate(replies):
             try:
                 await with_retries(partial(self.transport.send, channel, kind, reply), 3, longest_wait=30)
             except RetryLater as exc:
-                await self.on_undeliverable(PLATFORM, channel, kind, replies[i:], str(exc))
+                await self.on_undeliverable(PLATFORM, channel, kind, replies[i:], str(exc), owner)
                 return
             except Blocked as exc:
                 await self.on_blocked(channel, f"blocked: {exc}")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,16 @@ from functools import partial
 
 from telegram import BotCommand, Chat, Message, Update
 from telegram.constants import ChatAction, ChatMemberStatus, ParseMode, PollType
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -28,9 +36,12 @@ from telegram.ext import (
     filters,
 )
 
+from adapters.cache import TtlCache
+from adapters.errors import PlatformUnreachable
 from adapters.telegram.render import escape_chunks, keyboard, message_chunks
+from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
-from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, with_retries
 
 # Opt in to timedelta retry_after values now, as python-telegram-bot will require later.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -59,6 +70,7 @@ COMMANDS = [
 ]
 ADMIN_CACHE_SECONDS = 300
 POLL_WAITS = (0.1, 0.3, 0.6, 1.0, 2.0, 4.0)  # seconds between lookups of a poll id not stored yet
+ADMIN_CACHE_SIZE = 10_000
 GRADING_COMMANDS = ("done",)
 
 
@@ -70,6 +82,7 @@ class TelegramSettings:
     webhook_listen: str = "0.0.0.0:8080"
     webhook_secret: str | None = None
     poll_timeout: int = 30
+    concurrency: int = 32  # updates handled at once; the database pool is sized from it
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -95,7 +108,11 @@ class TelegramTransport:
             raise Blocked(exc.message) from None
         except BadRequest as exc:
             raise Rejected(exc.message) from None
+        except ChatMigrated as exc:
+            raise Moved(str(exc.new_chat_id)) from None
         except (TimedOut, NetworkError) as exc:  # NetworkError also covers 5xx answers
+            raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
+        except TelegramError as exc:  # InvalidToken, EndPointNotFound, Conflict: maybe fixed later, so retried
             raise RetryLater(f"{type(exc).__name__}: {exc.message}") from None
 
     async def _send(self, chat: int, chat_kind: str, reply: Reply, thread_id: int | None) -> tuple[str, str] | None:
@@ -150,7 +167,7 @@ class TelegramAdapter:
         dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
         limiter: RateLimiter,
         poll_lookup: Callable[[str], Awaitable[tuple[str, str] | None]],
-        on_undeliverable: Callable[[str, str, str, list[Reply], str, str | None], Awaitable[None]],
+        on_undeliverable: Callable[[str, str, str, list[Reply], str, str, str | None], Awaitable[None]],
         on_blocked: Callable[[str, str], Awaitable[None]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -166,12 +183,12 @@ class TelegramAdapter:
             .token(settings.token)
             .base_url(f"{base}/bot")
             .base_file_url(f"{base}/file/bot")
-            .concurrent_updates(64)
+            .concurrent_updates(settings.concurrency)
             .get_updates_read_timeout(settings.poll_timeout + 10)
             .build()
         )
         self.transport = TelegramTransport(self.application, limiter)
-        self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
+        self._admins: TtlCache[tuple[int, int], bool] = TtlCache(ADMIN_CACHE_SECONDS, ADMIN_CACHE_SIZE)
         self.username = ""
         app = self.application
         app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, self._on_message))
@@ -183,6 +200,17 @@ class TelegramAdapter:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
+        """Raises ConfigError if Telegram rejects the token, PlatformUnreachable if it cannot be reached."""
+        try:
+            await self._start()
+        except InvalidToken:  # its message quotes the token: never let it through
+            await self.stop()
+            raise ConfigError(["TELEGRAM_BOT_TOKEN was rejected by Telegram (check it with @BotFather)"]) from None
+        except (TimedOut, NetworkError) as exc:
+            await self.stop()
+            raise PlatformUnreachable(f"Telegram: {type(exc).__name__}: {exc.message}") from None
+
+    async def _start(self) -> None:
         app = self.application
         await app.initialize()
         self.username = app.bot.username or ""
@@ -235,11 +263,11 @@ class TelegramAdapter:
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool:
         cached = self._admins.get((chat_id, user_id))
-        if cached and time.monotonic() - cached[1] < ADMIN_CACHE_SECONDS:
-            return cached[0]
+        if cached is not None:
+            return cached
         member = await self.application.bot.get_chat_member(chat_id, user_id)
         admin = member.status in (ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR)
-        self._admins[(chat_id, user_id)] = (admin, time.monotonic())
+        self._admins.put((chat_id, user_id), admin)
         return admin
 
     async def _on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -250,9 +278,8 @@ class TelegramAdapter:
         thread = message.message_thread_id if message.is_topic_message else None
         if message.text is None:
             if kind == "private":
-                await self._deliver(
-                    chat.id, kind, [Reply("I can only read text messages. Type your answer, or send /help.")], thread
-                )
+                text_only = Reply("I can only read text messages. Type your answer, or send /help.")
+                await self._deliver(chat.id, kind, [text_only], thread, str(user.id))
             return
         payload = self._parse(message)
         if payload is None:
@@ -277,7 +304,7 @@ class TelegramAdapter:
         )
         if isinstance(payload, CommandIn) and payload.name in GRADING_COMMANDS:
             await self._typing(chat.id, thread)
-        await self._deliver(chat.id, kind, await self.dispatch(event), thread)
+        await self._deliver(chat.id, kind, await self.dispatch(event), thread, event.user_id)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -304,7 +331,7 @@ class TelegramAdapter:
             ChoiceIn(data),
             thread_id=str(thread) if thread else None,
         )
-        await self._deliver(chat.id, kind, await self.dispatch(event), thread)
+        await self._deliver(chat.id, kind, await self.dispatch(event), thread, event.user_id)
 
     async def _on_poll_answer(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         answer = update.poll_answer
@@ -328,7 +355,7 @@ class TelegramAdapter:
         )
         replies = await self.dispatch(event)
         # The poll itself shows the member whether they were right; private notes have nowhere to go.
-        await self._deliver(int(chat_id), "group", [r for r in replies if not r.private], None)
+        await self._deliver(int(chat_id), "group", [r for r in replies if not r.private], None, event.user_id)
 
     async def _known_poll(self, poll_id: str) -> tuple[str, str] | None:
         """A member can vote the moment a poll appears, before the sender has stored its id: wait a
@@ -357,18 +384,26 @@ class TelegramAdapter:
         except TelegramError as exc:  # only a courtesy; the reply itself is what matters
             log.debug("typing indicator failed: %s", exc)
 
-    async def _deliver(self, chat_id: int, kind: ChatKind, replies: list[Reply], thread: int | None) -> None:
-        """Send replies in order; retry what can be retried; what still fails goes to the outbox."""
+    async def _deliver(
+        self, chat_id: int, kind: ChatKind, replies: list[Reply], thread: int | None, owner: str
+    ) -> None:
+        """Send replies in order; retry what can be retried; what still fails goes to the outbox,
+        recording whose replies they are (`owner`), so /forget finds them."""
         for i, reply in enumerate(replies):
             try:
                 await with_retries(partial(self.transport.send, str(chat_id), kind, reply, thread), 3, longest_wait=30)
             except RetryLater as exc:
                 await self.on_undeliverable(
-                    PLATFORM, str(chat_id), kind, replies[i:], str(exc), str(thread) if thread else None
+                    PLATFORM, str(chat_id), kind, replies[i:], str(exc), owner, str(thread) if thread else None
                 )
                 return
             except Blocked as exc:
                 await self.on_blocked(str(chat_id), f"blocked: {exc}")
+                return
+            except Moved as exc:  # the outbox sends the rest to the new chat id
+                await self.on_undeliverable(
+                    PLATFORM, exc.new_chat_id, kind, replies[i:], str(exc), owner, str(thread) if thread else None
+                )
                 return
             except Rejected as exc:
                 log.error("telegram: a reply to chat %s was rejected: %s", chat_id, exc)

@@ -10,8 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.answering.srs import CardState
-from bot.core.events import Inbound, Reply
-from bot.core.ports import ConversationKey, Profile, StaleState, UnitOfWork, UnitOfWorkFactory
+from bot.core.events import Inbound, Reply, clean_event
+from bot.core.ports import ConversationKey, Profile, StaleState, UnitOfWorkFactory
 from bot.core.router import Router
 from bot.core.state import DialogueState
 from bot.progress.records import ForgetRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
@@ -42,6 +42,7 @@ class Dispatcher:
         return lock
 
     async def dispatch(self, event: Inbound) -> list[Reply]:
+        event = clean_event(event)  # before anything is stored: names and ids too
         async with self._lock(event):
             for attempt in range(self.retries):
                 try:
@@ -52,36 +53,52 @@ class Dispatcher:
             raise RuntimeError("conversation kept changing; gave up after retries")
 
     async def _once(self, event: Inbound, outbox_id: int | None = None) -> list[Reply]:
+        """Read, compute, then commit. The engine runs with no transaction open: grading with an LLM or
+        drawing a chart takes seconds, and must hold up neither other users (SQLite's single writer)
+        nor a pooled connection (PostgreSQL). The commit checks the state's version, so a conversation
+        that changed meanwhile is recomputed (StaleState) instead of overwritten."""
         now = self.clock()
-        async with self.uow() as uow:
-            if event.message_id is not None:
-                fresh = await uow.mark_processed(event.platform, f"{event.chat_id}:{event.message_id}", now)
-                if not fresh:
-                    log.info("duplicate delivery of %s message ignored", event.platform)
+        dedupe = f"{event.chat_id}:{event.message_id}" if event.message_id is not None else None
+        user_id, state, version = 0, DialogueState(), 0
+        async with self.uow().reading() as uow:
+            if dedupe is not None and await uow.was_processed(event.platform, dedupe):
+                log.info("duplicate delivery of %s message ignored", event.platform)
+                return []
+            if event.user_id:
+                found = await uow.find_user(event.platform, event.user_id)
+                if found is None and outbox_id is not None:  # they used /forget since: nothing may re-create them
                     return []
-            if not event.user_id:  # a chat-level event (a channel quiz): no user, no dialogue state
-                turn = await self.engine.handle(event, DialogueState(), _UowData(uow, event, 0, False, now))
-                await uow.write_records(0, turn.records)
-            else:
+                if found is not None:
+                    user_id = found
+                    state, version = await uow.load_state(ConversationKey(event.platform, event.chat_id, user_id))
+        if event.user_id and not user_id:
+            async with self.uow() as uow:  # first contact: the only write before the engine runs
                 user_id = await uow.user_for(event.platform, event.user_id, event.display_name)
-                key = ConversationKey(event.platform, event.chat_id, user_id)
-                state, version = await uow.load_state(key)
-                data = _UowData(uow, event, user_id, self.engine.needs_history(event), now)
-                turn = await self.engine.handle(event, state, data)
-                if any(isinstance(r, ForgetRecord) for r in turn.records):
-                    await uow.forget_user(user_id)  # and no state is saved after it: nothing of theirs remains
-                else:
-                    await uow.write_records(user_id, turn.records)
-                    for rec in turn.records:
-                        if isinstance(rec, LinkRecord):  # the conversation moves with the user it joined
-                            await uow.link_users(user_id, rec.target_user, rec.code, now)
-                            key = ConversationKey(event.platform, event.chat_id, rec.target_user)
-                        elif isinstance(rec, UnlinkRecord):
-                            key = ConversationKey(
-                                event.platform, event.chat_id, await uow.unlink(user_id, rec.platform, now)
-                            )
-                    if turn.state != state:  # a reply that changed nothing (help, a notice) costs no write
-                        await uow.save_state(key, turn.state, version, now)
+        key = ConversationKey(event.platform, event.chat_id, user_id)
+        history = bool(event.user_id) and self.engine.needs_history(event)
+        turn = await self.engine.handle(event, state, _Reads(self.uow, event, user_id, history, now))
+        async with self.uow() as uow:
+            if dedupe is not None and not await uow.mark_processed(event.platform, dedupe, now):
+                log.info("duplicate delivery of %s message ignored", event.platform)
+                return []
+            if not event.user_id:  # a chat-level event (a channel quiz): no user, no dialogue state
+                await uow.write_records(0, turn.records)
+            elif any(isinstance(r, ForgetRecord) for r in turn.records):
+                await uow.forget_user(user_id)  # and no state is saved after it: nothing of theirs remains
+            else:
+                await uow.write_records(user_id, turn.records)
+                for rec in turn.records:
+                    if isinstance(rec, LinkRecord):  # the conversation moves with the user it joined
+                        await uow.link_users(user_id, rec.target_user, rec.code, now)
+                        key = ConversationKey(event.platform, event.chat_id, rec.target_user)
+                    elif isinstance(rec, UnlinkRecord):
+                        key = ConversationKey(
+                            event.platform, event.chat_id, await uow.unlink(user_id, rec.platform, now)
+                        )
+                if turn.state != state:  # a reply that changed nothing (help, a notice) costs no write
+                    await uow.save_state(key, turn.state, version, now)
+                elif turn.records:  # records computed from a state that must still be current
+                    await uow.check_version(key, version)
             if outbox_id is not None:
                 await uow.save_replies(outbox_id, turn.replies)
         return turn.replies
@@ -89,6 +106,7 @@ class Dispatcher:
     async def dispatch_scheduled(self, event: Inbound, outbox_id: int) -> list[Reply]:
         """A scheduled send: the engine's replies are stored with the outbox row in the same transaction,
         so after a crash the sender re-sends the stored replies instead of asking the engine again."""
+        event = clean_event(event)
         async with self._lock(event):
             for attempt in range(self.retries):
                 try:
@@ -98,41 +116,53 @@ class Dispatcher:
             raise RuntimeError("conversation kept changing; gave up after retries")
 
 
-class _UowData:
-    """The engine's lazy view of stored user and chat data, read through the current transaction."""
+class _Reads:
+    """The engine's lazy view of stored user and chat data: each read is its own short read-only
+    transaction, so none stays open while the engine works."""
 
-    def __init__(self, uow: UnitOfWork, event: Inbound, user_id: int, history: bool, now: datetime) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, event: Inbound, user_id: int, history: bool, now: datetime) -> None:
         self.uow, self.event, self.user_id, self.history, self.now = uow, event, user_id, history, now
 
     async def profile(self) -> Profile:
-        return await self.uow.load_profile(self.user_id, self.event.display_name, with_history=self.history)
+        async with self.uow().reading() as uow:
+            return await uow.load_profile(self.user_id, self.event.display_name, with_history=self.history)
 
     async def seen(self) -> frozenset[str]:
-        return await self.uow.seen_questions(self.user_id)
+        async with self.uow().reading() as uow:
+            return await uow.seen_questions(self.user_id)
 
     async def cards(self) -> dict[str, CardState]:
-        return await self.uow.load_cards(self.user_id)
+        async with self.uow().reading() as uow:
+            return await uow.load_cards(self.user_id)
 
     async def subscription(self, kind: str) -> Subscription | None:
-        return await self.uow.load_subscription(kind, self.event.platform, self.event.chat_id, self.user_id)
+        async with self.uow().reading() as uow:
+            return await uow.load_subscription(kind, self.event.platform, self.event.chat_id, self.user_id)
 
     async def group_seen(self) -> dict[str, int]:
-        return await self.uow.group_seen(self.event.platform, self.event.chat_id)
+        async with self.uow().reading() as uow:
+            return await uow.group_seen(self.event.platform, self.event.chat_id)
 
     async def quiz_run(self, run_id: str) -> QuizRunView | None:
-        return await self.uow.quiz_run(run_id)
+        async with self.uow().reading() as uow:
+            return await uow.quiz_run(run_id)
 
     async def leaderboard(self) -> Leaderboard:
-        return await self.uow.leaderboard(self.event.platform, self.event.chat_id, self.now)
+        async with self.uow().reading() as uow:
+            return await uow.leaderboard(self.event.platform, self.event.chat_id, self.now)
 
     async def stats(self) -> StatsView:
-        return await self.uow.stats(self.user_id, self.now)
+        async with self.uow().reading() as uow:
+            return await uow.stats(self.user_id, self.now)
 
     async def export(self) -> dict[str, Any]:
-        return await self.uow.export(self.user_id)
+        async with self.uow().reading() as uow:
+            return await uow.export(self.user_id)
 
     async def link_code(self, code: str) -> LinkView | None:
-        return await self.uow.link_code(code)
+        async with self.uow().reading() as uow:
+            return await uow.link_code(code)
 
     async def platforms(self) -> tuple[str, ...]:
-        return await self.uow.platforms(self.user_id)
+        async with self.uow().reading() as uow:
+            return await uow.platforms(self.user_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -128,7 +128,43 @@ def make_choice(namespace: str, *parts: str | int) -> str:
 
 def parse_choice(raw: str) -> tuple[str, tuple[str, ...]] | None:
     """Return (namespace, parts) or None for anything malformed or oversized."""
-    if not isinstance(raw, str) or len(raw.encode("utf-8")) > MAX_CHOICE_BYTES or not _CHOICE_RE.fullmatch(raw):
+    # The pattern first: it admits ASCII only, so encoding can no longer fail on a lone surrogate.
+    if not isinstance(raw, str) or not _CHOICE_RE.fullmatch(raw) or len(raw) > MAX_CHOICE_BYTES:
         return None
     namespace, *parts = raw.split(":")
     return namespace, tuple(parts)
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Drop NUL characters and replace lone surrogates (bytes that were not UTF-8) with U+FFFD:
+    PostgreSQL refuses both, and SQLite stores them only for every later read to fail."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def clean_event(event: Inbound) -> Inbound:
+    """The event with every text field cleaned; applied where events enter the engine."""
+    p = event.payload
+    payload: Payload
+    if isinstance(p, TextIn):
+        payload = replace(p, text=clean_text(p.text), submit=clean_text(p.submit) if p.submit else p.submit)
+    elif isinstance(p, CommandIn):
+        payload = CommandIn(clean_text(p.name), tuple(clean_text(a) for a in p.args))
+    elif isinstance(p, ChoiceIn):
+        payload = ChoiceIn(clean_text(p.choice_id))
+    elif isinstance(p, PollAnswerIn):
+        payload = replace(p, poll_ref=clean_text(p.poll_ref))
+    else:
+        payload = p
+    return replace(
+        event,
+        chat_id=clean_text(event.chat_id),
+        user_id=clean_text(event.user_id),
+        display_name=clean_text(event.display_name),
+        message_id=clean_text(event.message_id) if event.message_id else event.message_id,
+        thread_id=clean_text(event.thread_id) if event.thread_id else event.thread_id,
+        payload=payload,
+        roles=tuple(clean_text(r) for r in event.roles),
+    )

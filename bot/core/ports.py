@@ -102,11 +102,21 @@ class UnitOfWork(Protocol):
 
     async def user_for(self, platform: str, platform_user_id: str, display_name: str) -> int: ...
 
+    async def find_user(self, platform: str, platform_user_id: str) -> int | None:
+        """The user behind an identity, or None; never creates one (a scheduled send after /forget)."""
+        ...
+
     async def mark_processed(self, platform: str, key: str, at: datetime) -> bool:
         """False if this platform message was already processed."""
         ...
 
     async def load_state(self, key: ConversationKey) -> tuple[DialogueState, int]: ...
+
+    async def was_processed(self, platform: str, key: str) -> bool: ...
+
+    async def check_version(self, key: ConversationKey, version: int) -> None:
+        """Raise StaleState if the stored version is no longer `version` (records computed from it)."""
+        ...
 
     async def save_state(self, key: ConversationKey, state: DialogueState, version: int, at: datetime) -> None:
         """Raise StaleState if the stored version is no longer `version`."""
@@ -156,6 +166,10 @@ class UnitOfWorkFactory(Protocol):
 
 
 class UnitOfWorkContext(Protocol):
+    def reading(self) -> UnitOfWorkContext:
+        """The same unit of work for reads only: it must not hold up writers while open."""
+        ...
+
     async def __aenter__(self) -> UnitOfWork: ...
 
     async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None: ...

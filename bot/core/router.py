@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from bot.core import texts
 from bot.core.context import Ctx
-from bot.core.events import ChoiceIn, CommandIn, Inbound, PollAnswerIn, Reply, TextIn, parse_choice
+from bot.core.events import ChoiceIn, CommandIn, Inbound, PollAnswerIn, Reply, TextIn, clean_event, parse_choice
 from bot.core.ports import Profile, Record, StaticUserData, UserData
 from bot.core.state import DialogueState
 
@@ -126,6 +126,7 @@ class Router:
         return any(r.needs_history for r in self._commands.get(payload.name.lower(), []))
 
     async def handle(self, event: Inbound, state: DialogueState, data: UserData | Profile) -> Turn:
+        event = clean_event(event)
         if isinstance(data, Profile):
             data = StaticUserData(data)
         ctx = Ctx(event, state.model_copy(deep=True), data, self.clock())

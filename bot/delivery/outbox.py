@@ -2,7 +2,9 @@
 platform's transport at a steady rate, retrying what can be retried and recording the rest.
 
 Delivery is at least once: a row is marked sent only after the platform accepted every message,
-so a crash can at worst repeat the one send that was in flight; nothing planned is lost.
+so a crash can at worst repeat the one send that was in flight; nothing planned is lost. A claim
+carries a token and its lease is renewed before every platform call, so a row another instance
+took over (after our lease ran out) is never sent by us as well.
 """
 
 from __future__ import annotations
@@ -10,15 +12,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Inbound, Reply, TickIn
 from bot.delivery.ports import ClaimedSend, OutboxStores
-from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, Transport, with_retries
+from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, Transport, with_retries
 from bot.subscriptions.schedule import local_date, next_run, parse_clock
 
 log = logging.getLogger(__name__)
+SENDER_WORKERS = 4  # rows in flight at once per instance
 
 
 class Planner:
@@ -48,6 +52,10 @@ class Planner:
                 return planned
 
 
+class LostClaim(Exception):
+    """Another instance took this row over (our lease ran out): leave it to them."""
+
+
 class Sender:
     def __init__(
         self,
@@ -62,7 +70,7 @@ class Sender:
         lease: timedelta = timedelta(minutes=2),
         max_attempts: int = 8,
         max_inline_retries: int = 5,
-        workers: int = 4,
+        workers: int = SENDER_WORKERS,
         on_sent: Callable[[int], None] | None = None,
     ) -> None:
         self.uow = uow
@@ -105,12 +113,26 @@ class Sender:
             sent += sum(await asyncio.gather(*(worker(queue) for _ in range(min(self.workers, len(rows))))))
 
     async def _deliver(self, row: ClaimedSend) -> int:
+        """Every outcome settles the row: sent, retried later (counted), or failed with the reason.
+        A row left claimed and uncounted would come back first in every batch and stall the queue."""
+        try:
+            return await self._attempt(row)
+        except LostClaim:
+            log.info("outbox %d: claimed by another instance meanwhile; left to it", row.id)
+            return 0
+        except Exception as exc:  # composing or sending failed in a way nobody mapped: counted and retried
+            log.exception("outbox %d: unexpected error", row.id)
+            await self._retry(row, f"{type(exc).__name__}: {exc}", None)
+            return 0
+
+    async def _attempt(self, row: ClaimedSend) -> int:
         transport = self.transports.get(row.platform)
         if transport is None:
-            await self._finish(row.id, failed=f"no transport for platform {row.platform!r}")
+            await self._finish(row, failed=f"no transport for platform {row.platform!r}")
             return 0
         replies = row.replies
         if replies is None:
+            await self._hold(row)
             event = Inbound(
                 row.platform,
                 row.chat_id,
@@ -127,49 +149,79 @@ class Sender:
                 async with self.uow() as store:
                     replies = await store.outbox_replies(row.id) or []
         try:
-            for reply in replies:
-                if reply.private and row.chat_kind == "group":
-                    continue
-                poll = await self._send_one(transport, row, reply)
-                if poll:
-                    # Recorded at once, not after the whole row: members answer the first poll while
-                    # the next ones are still going out, and an answer needs its poll known.
-                    async with self.uow() as store:
-                        await store.record_polls(row.platform, row.chat_id, [poll], self.clock())
+            try:
+                await self._send_all(transport, row, row.chat_id, replies)
+            except Moved as moved:  # settings, quizzes and queued sends follow the chat to its new id
+                async with self.uow() as store:
+                    await store.move_chat(row.platform, row.chat_id, moved.new_chat_id)
+                log.info("chat %s:%s moved to %s", row.platform, row.chat_id, moved.new_chat_id)
+                row = replace(row, chat_id=moved.new_chat_id)
+                await self._send_all(transport, row, row.chat_id, replies)
         except Blocked as exc:
             async with self.uow() as store:
                 n = await store.deactivate_chat(row.platform, row.chat_id, f"blocked: {exc}")
-                await store.mark_failed(row.id, f"blocked: {exc}")
+                await store.mark_failed(row.id, row.token, f"blocked: {exc}")
             log.warning("chat %s:%s blocked the bot; %d subscription(s) deactivated", row.platform, row.chat_id, n)
             return 0
         except Rejected as exc:
-            await self._finish(row.id, failed=f"rejected: {exc}")
+            await self._finish(row, failed=f"rejected: {exc}")
             return 0
         except RetryLater as exc:
-            if row.attempts + 1 >= self.max_attempts:
-                await self._finish(row.id, failed=f"gave up after {row.attempts + 1} attempts: {exc}")
-            else:
-                wait = exc.retry_after or min(600.0, 5.0 * 2**row.attempts)
-                async with self.uow() as store:
-                    await store.mark_retry(row.id, self.clock() + timedelta(seconds=wait), str(exc))
+            await self._retry(row, str(exc), exc.retry_after)
             return 0
         async with self.uow() as store:
-            await store.mark_sent(row.id, self.clock())
+            if not await store.mark_sent(row.id, row.token, self.clock()):
+                raise LostClaim()  # another instance holds the row now; it records the send
         if self.on_sent is not None:
             self.on_sent(row.id)
         return 1
 
-    async def _send_one(self, transport: Transport, row: ClaimedSend, reply: Reply) -> tuple[str, str] | None:
+    async def _send_all(
+        self, transport: Transport, row: ClaimedSend, chat_id: str, replies: list[Reply]
+    ) -> list[tuple[str, str]]:
+        polls: list[tuple[str, str]] = []
+        for reply in replies:
+            if reply.private and row.chat_kind == "group":
+                continue
+            poll = await self._send_one(transport, row, chat_id, reply)
+            if poll:
+                # Recorded at once, not after the whole row: members answer the first poll while
+                # the next ones are still going out, and an answer needs its poll known.
+                async with self.uow() as store:
+                    await store.record_polls(row.platform, chat_id, [poll], self.clock())
+                polls.append(poll)
+        return polls
+
+    async def _retry(self, row: ClaimedSend, error: str, retry_after: float | None) -> None:
+        """Back off exponentially (or as the platform asked); after max_attempts, record the failure."""
+        if row.attempts + 1 >= self.max_attempts:
+            await self._finish(row, failed=f"gave up after {row.attempts + 1} attempts: {error}")
+            return
+        wait = retry_after or min(600.0, 5.0 * 2**row.attempts)
+        async with self.uow() as store:
+            await store.mark_retry(row.id, row.token, self.clock() + timedelta(seconds=wait), error)
+
+    async def _hold(self, row: ClaimedSend) -> None:
+        """Renew this row's lease right before each platform call, so a row is never sent after another
+        instance has claimed it, however long the batch or a 429 wait took; raises LostClaim if it has."""
+        async with self.uow() as store:
+            if not await store.hold(row.id, row.token, self.clock() + self.lease):
+                raise LostClaim()
+
+    async def _send_one(
+        self, transport: Transport, row: ClaimedSend, chat_id: str, reply: Reply
+    ) -> tuple[str, str] | None:
         limiter = self.limiters.get(row.platform)
 
         async def attempt() -> tuple[str, str] | None:
             if limiter is not None:
-                await limiter.acquire(row.chat_id, row.chat_kind == "group")
-            return await transport.send(row.chat_id, row.chat_kind, reply, row.thread_id)
+                await limiter.acquire(chat_id, row.chat_kind == "group")
+            await self._hold(row)
+            return await transport.send(chat_id, row.chat_kind, reply, row.thread_id)
 
         return await with_retries(attempt, self.max_inline_retries, longest_wait=60)
 
-    async def _finish(self, outbox_id: int, *, failed: str) -> None:
-        log.warning("outbox %d failed: %s", outbox_id, failed)
+    async def _finish(self, row: ClaimedSend, *, failed: str) -> None:
+        log.warning("outbox %d failed: %s", row.id, failed)
         async with self.uow() as store:
-            await store.mark_failed(outbox_id, failed)
+            await store.mark_failed(row.id, row.token, failed)

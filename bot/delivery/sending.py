@@ -32,6 +32,14 @@ class Rejected(DeliveryError):
     """The platform refused this message for good (a bad request); retrying would not help."""
 
 
+class Moved(DeliveryError):
+    """The chat has a new id (a Telegram group became a supergroup): send there instead."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
 class Transport(Protocol):
     """One platform's way of sending engine replies to a chat; returns (platform poll id, poll ref) pairs."""
 
@@ -52,9 +60,10 @@ class RateLimiter:
     """Spaces sends evenly, measured from when each send was actually released, so late wake-ups
     never bunch messages together; per-chat and per-group waits do not hold up other chats."""
 
-    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.monotonic, max_chats: int = 50_000) -> None:
         self.limits = limits
         self.clock = clock
+        self.max_chats = max_chats
         self._next = 0.0
         self._chat_next: dict[str, float] = {}
         self._group_sent: dict[str, deque[float]] = {}
@@ -72,8 +81,10 @@ class RateLimiter:
             if len(sent) >= self.limits.per_group_minute:
                 at = max(at, sent[-self.limits.per_group_minute] + 60)
         self._chat_next[chat_id] = max(due, at) + self.limits.per_chat_interval
-        if len(self._chat_next) > 50_000:
+        if len(self._chat_next) > self.max_chats:  # chats with nothing pending carry no constraint
             self._chat_next = {c: t for c, t in self._chat_next.items() if t > now}
+        if len(self._group_sent) > self.max_chats:  # groups with no send in the last minute neither
+            self._group_sent = {c: d for c, d in self._group_sent.items() if c == chat_id or (d and d[-1] > now - 60)}
         if at > now:
             await asyncio.sleep(at - now)
         async with self._lock:

@@ -36,10 +36,12 @@ def review_log(answers: list[dict[str, object]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["card_id", "review_time", "review_rating"])
-    for a in sorted(answers, key=lambda a: str(a["created_at"])):
+    reviews = []
+    for a in answers:
         rating = RATING_NUMBERS.get(str(a.get("self_rating") or ""))
-        if rating is None:
-            continue
-        when = datetime.fromisoformat(str(a["created_at"]))
-        writer.writerow([card_id(str(a["question_id"])), int(when.timestamp() * 1000), rating])
+        if rating is not None:  # a review happens when the user rates (a skipped daily question rates itself)
+            when = datetime.fromisoformat(str(a.get("rated_at") or a["created_at"]))
+            reviews.append((int(when.timestamp() * 1000), card_id(str(a["question_id"])), rating))
+    for ms, card, rating in sorted(reviews):
+        writer.writerow([card, ms, rating])
     return out.getvalue().encode()

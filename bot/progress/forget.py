@@ -10,8 +10,9 @@ from bot.progress.records import ForgetRecord
 async def ask_forget(ctx: Ctx) -> None:
     seq = ctx.state.next_seq()
     ctx.say(
-        "This deletes everything stored about you: rounds, answers, grades, review schedule, subscriptions "
-        "and settings. It cannot be undone. /export first if you want a copy.",
+        "This deletes everything stored about you: rounds, answers, grades, review schedule, subscriptions, "
+        "settings and quiz answers, and your name from group results. A group's quiz settings stay with the "
+        "group. It cannot be undone. /export first if you want a copy.",
         [
             Button("Yes, delete everything", make_choice("fg", "yes", seq)),
             Button("Cancel", make_choice("fg", "no", seq)),

@@ -13,7 +13,7 @@ class Subscription:
     kind: str  # daily | quiz
     platform: str
     chat_id: str
-    user_id: int  # daily: the subscriber; quiz: the admin who last configured it
+    user_id: int  # daily: the subscriber; quiz: 0, a group's settings belong to the group
     external_user_id: str = ""
     id: int | None = None
     active: bool = True
