@@ -1,4 +1,4 @@
-"""`python -m questions.review`: a fixed-seed sample of 30 technical questions, written to REVIEW.md
+"""`python -m questions.review`: a fixed-seed sample of 40 technical questions, written to REVIEW.md
 with their rubrics and reference answers, so a person can read them as an interviewer would."""
 
 from __future__ import annotations
@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 from questions.loader import SHIPPED_DIR, load_bank
+from questions.schema import KeyPoint
 from questions.sections import section_title
 
-SEED = 2026
-SAMPLE = 30
+SEED = 20261204  # a fresh sample for each review round
+SAMPLE = 40
 NOTES_MARK = "<!-- reviewer notes below are kept when the file is regenerated -->"
 
 
@@ -38,7 +39,7 @@ def main() -> int:
             f"**Prompt.** {q.prompt}",
             "",
             "**Key points.**",
-            *[f"- ({kp.weight}) {kp.point} — *{'; '.join(kp.phrasings)}*" for kp in q.key_points],
+            *[line for kp in q.key_points for line in _key_point(kp)],
             "",
             f"**Reference answer.** {q.reference_answer}",
             "",
@@ -47,6 +48,14 @@ def main() -> int:
     Path(target).write_text("\n".join(out))
     print(f"wrote {target} ({SAMPLE} questions)")
     return 0
+
+
+def _key_point(kp: KeyPoint) -> list[str]:
+    """The point, what confirms it and what contradicts it, as a reviewer reads them."""
+    lines = [f"- ({kp.weight}) {kp.point}"]
+    lines += [f"  - says: `{'`, `'.join(c.says)}`" for c in kp.claims]
+    lines += [f"  - wrong: `{'`, `'.join(c.says)}` → {c.correction}" for c in kp.contradictions]
+    return lines
 
 
 if __name__ == "__main__":
