@@ -219,6 +219,20 @@ def test_near_duplicate_prompt_is_an_error(tmp_path: Path) -> None:
     assert "b.yaml: id other-question: prompt: near-duplicate of ok-question" in str(info.value)
 
 
+def test_a_subject_of_only_function_words_is_rejected_by_validation(tmp_path: Path) -> None:
+    """'it' names nothing an answer could be found to say; grading would refuse it."""
+    claim = "claims:\n          - says: [reduce variance, less overfitting]"
+    assert claim in GOOD
+    write(
+        tmp_path,
+        "a.yaml",
+        GOOD.replace(claim, "claims:\n          - subject: [regularisation, it]\n            says: [reduce variance]"),
+    )
+    with pytest.raises(BankInvalid) as info:
+        load_bank([tmp_path])
+    assert "has no words" in str(info.value)
+
+
 def test_a_pattern_with_too_many_readings_is_rejected_by_validation(tmp_path: Path) -> None:
     """Grading expands every reading, so validation must refuse what grading would crash on."""
     many = "(a1|a2|a3|a4|a5) (b1|b2|b3|b4|b5) ... (c1|c2|c3|c4|c5) (d1|d2|d3) (e1|e2|e3)"
