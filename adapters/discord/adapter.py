@@ -26,6 +26,7 @@ from adapters.discord.render import ChoiceButton, Outgoing, answer_form, done_ch
 from adapters.text import parse_command
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.ops.metrics import counted_sends
 from bot.rounds.presets import PRESETS
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ class DiscordTransport:
         self.limiter = limiter
         self.quiz_messages = quiz_messages
 
+    @counted_sends(PLATFORM)
     async def send(
         self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
     ) -> tuple[str, str] | None:
@@ -228,6 +230,11 @@ class DiscordAdapter:
                 await self._runner
             except (discord.ConnectionClosed, aiohttp.ClientError, OSError) as exc:
                 log.info("discord: gateway closed: %s", exc)
+
+    @property
+    def connected(self) -> bool:
+        """For /readyz: logged in and the gateway session is ready."""
+        return self.client.is_ready() and not self.client.is_closed()
 
     async def setup(self) -> None:
         """After login, before the gateway: route our buttons and publish the slash commands."""
