@@ -27,6 +27,7 @@ from bot.exercises.checking import ExerciseChecker
 from bot.exercises.sandbox import Sandbox, sandbox_config
 from bot.grading.verdict import Grader
 from bot.ops import metrics
+from bot.ops.limits import AbuseLimits, LimitSettings
 from bot.ops.metrics import TimedGrader, instrumented
 from bot.ops.server import OpsServer
 from questions.loader import Bank
@@ -76,7 +77,7 @@ class App:
     dispatcher: Dispatcher
     db: AsyncEngine
     uow: Callable[[], SqlUnitOfWork]
-    handle: Callable[[Inbound], Awaitable[list[Reply]]]  # what platforms call: the dispatcher, counted and timed
+    handle: Callable[[Inbound], Awaitable[list[Reply]]]  # what platforms call: the dispatcher, limited and timed
 
 
 @asynccontextmanager
@@ -96,11 +97,20 @@ async def build_app(
         await check_connection(db)
         await upgrade(db)
         exercises = ExerciseChecker(Sandbox(sandbox_config()))
-        timed = TimedGrader(grader or make_grader(settings))
-        engine = Engine(bank, clock, timed, **({"new_id": new_id} if new_id else {}), exercises=exercises)
+        limits = AbuseLimits(
+            LimitSettings(
+                settings.messages_per_minute,
+                settings.grades_per_hour,
+                settings.group_quizzes_per_hour,
+                settings.max_message_chars,
+            ),
+            clock,
+        )
+        grading = limits.grader(TimedGrader(grader or make_grader(settings)))
+        engine = Engine(bank, clock, grading, **({"new_id": new_id} if new_id else {}), exercises=exercises)
         uow = unit_of_work_factory(db)
         dispatcher = Dispatcher(engine, uow, clock)
-        yield App(settings, bank, engine, dispatcher, db, uow, instrumented(dispatcher.dispatch))
+        yield App(settings, bank, engine, dispatcher, db, uow, instrumented(limits.gate(dispatcher.dispatch)))
     finally:
         await db.dispose()
 
