@@ -28,6 +28,7 @@ from bot.exercises.sandbox import Sandbox, sandbox_config
 from bot.grading.verdict import Grader
 from bot.ops import metrics
 from bot.ops.limits import AbuseLimits, LimitSettings
+from bot.ops.logs import JsonFormatter
 from bot.ops.metrics import TimedGrader, instrumented
 from bot.ops.server import OpsServer
 from questions.loader import Bank
@@ -59,7 +60,8 @@ class RedactingFilter(logging.Filter):
 
 def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else text)
     handler.addFilter(RedactingFilter(settings.secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
+import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
@@ -13,11 +16,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app, ops_server, readiness
+from bot.app import build_app, ops_server, readiness, setup_logging
 from bot.config import load_settings
+from bot.core.events import TextIn
+from bot.ops.metrics import instrumented
 from bot.ops.server import OpsServer
 from questions.loader import Bank
-from tests.conftest import FakeClock, postgres_url
+from tests.conftest import FakeClock, make_event, postgres_url
 from tests.fake_telegram import running_fake_telegram
 from tests.test_telegram import ADA, TOKEN, start_bot
 
@@ -141,3 +146,35 @@ async def test_readiness_follows_the_database(tmp_path: Path, bank: Bank, clock:
     await proxy.down()
     assert gone.status_code == 503 and "FAIL database" in gone.text
     assert back.status_code == 200, back.text
+
+
+async def test_json_logs_one_object_per_line_with_fields_and_no_token(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG", "TELEGRAM_BOT_TOKEN": TOKEN}
+    stream = io.StringIO()
+    setup_logging(load_settings(env, dotenv=None), stream)
+    try:
+        logging.getLogger("bot.test").warning("calling https://api.telegram.org/bot%s/getMe", TOKEN)
+        handle = instrumented(lambda event: asyncio.sleep(0, []))
+        await handle(make_event(TextIn("hi"), platform="telegram"))
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logging.getLogger("bot.test").exception("failed")
+    finally:
+        logging.getLogger().handlers.clear()
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert lines[0]["level"] == "WARNING" and lines[0]["logger"] == "bot.test" and "time" in lines[0]
+    assert "[REDACTED]" in lines[0]["message"] and TOKEN not in stream.getvalue()
+    turn = next(line for line in lines if line["logger"] == "bot.ops.metrics")
+    assert turn["platform"] == "telegram" and turn["kind"] == "text" and turn["latency"] >= 0
+    assert "ValueError: boom" in lines[-1]["exception"]
+
+
+def test_plain_text_logs_stay_the_default(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    setup_logging(load_settings({"DATA_DIR": str(tmp_path)}, dotenv=None), stream)
+    try:
+        logging.getLogger("bot.test").warning("plain")
+    finally:
+        logging.getLogger().handlers.clear()
+    assert stream.getvalue().rstrip().endswith("WARNING bot.test: plain")

@@ -6,6 +6,7 @@ scrape time, so every instance reports the same values for those.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -17,6 +18,9 @@ from bot.delivery.sending import Blocked, RetryLater
 from bot.grading.verdict import Grader, Rubric, Verdict
 
 disable_created_metrics()  # type: ignore[no-untyped-call]  # the *_created series only double the page
+
+log = logging.getLogger(__name__)
+SLOW_TURN = 10.0  # seconds; grading by an LLM takes a few
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -67,15 +71,19 @@ def kind_of(event: Inbound) -> str:
 def instrumented(
     handle: Callable[[Inbound], Awaitable[list[Reply]]],
 ) -> Callable[[Inbound], Awaitable[list[Reply]]]:
-    """Counts each update and times its turn."""
+    """Counts each update and times its turn; a slow turn is logged as a warning, every turn at DEBUG."""
 
     async def run(event: Inbound) -> list[Reply]:
         start = time.perf_counter()
         try:
             return await handle(event)
         finally:
-            UPDATES.labels(event.platform, kind_of(event)).inc()
-            TURN_SECONDS.labels(event.platform).observe(time.perf_counter() - start)
+            kind, latency = kind_of(event), time.perf_counter() - start
+            UPDATES.labels(event.platform, kind).inc()
+            TURN_SECONDS.labels(event.platform).observe(latency)
+            fields = {"platform": event.platform, "kind": kind, "latency": round(latency, 4)}
+            level = logging.WARNING if latency > SLOW_TURN else logging.DEBUG
+            log.log(level, "%s %s update handled in %.3f s", event.platform, kind, latency, extra=fields)
 
     return run
 
