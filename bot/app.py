@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.discord.adapter import DiscordAdapter, DiscordSettings
@@ -271,10 +272,13 @@ async def readiness(app: App, adapters: Sequence[TelegramAdapter | DiscordAdapte
     try:
         await check_connection(app.db, limit=3)
         schema = await schema_state(app.db)
-        checks.append(("database", True, "reachable"))
-        checks.append(("migrations", schema.up_to_date, f"at {schema.current}, code expects {schema.head}"))
     except DatabaseConfigError as exc:
         checks.append(("database", False, str(exc)))
+    except SQLAlchemyError as exc:  # the connection dropped between the two queries
+        checks.append(("database", False, type(exc).__name__))
+    else:
+        checks.append(("database", True, "reachable"))
+        checks.append(("migrations", schema.up_to_date, f"at {schema.current}, code expects {schema.head}"))
     for adapter in adapters:
         name = "telegram" if isinstance(adapter, TelegramAdapter) else "discord"
         checks.append((name, adapter.connected, "connected" if adapter.connected else "not connected"))

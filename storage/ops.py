@@ -58,9 +58,8 @@ async def operational_figures(engine: AsyncEngine, now: datetime) -> Figures:
     async with engine.connect() as conn:
         rows = await conn.execute(select(OutboxRow.status, func.count()).group_by(OutboxRow.status))
         figures.outbox = {status: int(n) for status, n in rows}
-        oldest = await conn.scalar(
-            select(func.min(OutboxRow.not_before)).where(OutboxRow.status == "pending", OutboxRow.not_before <= now)
-        )
+        # From when the row was planned, not its next attempt: a send that keeps being retried grows old.
+        oldest = await conn.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
         if oldest is not None:
             if oldest.tzinfo is None:  # SQLite hands back naive datetimes
                 oldest = oldest.replace(tzinfo=now.tzinfo)

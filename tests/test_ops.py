@@ -9,19 +9,23 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, ops_server, readiness, setup_logging
 from bot.config import load_settings
-from bot.core.events import TextIn
+from bot.core.events import Reply, TextIn
 from bot.ops.metrics import instrumented
 from bot.ops.server import OpsServer
 from questions.loader import Bank
+from storage.ops import operational_figures, schema_state
+from storage.uow import unit_of_work_factory
 from tests.conftest import FakeClock, make_event, postgres_url
 from tests.fake_telegram import running_fake_telegram
 from tests.test_telegram import ADA, TOKEN, start_bot
@@ -178,3 +182,22 @@ def test_plain_text_logs_stay_the_default(tmp_path: Path) -> None:
     finally:
         logging.getLogger().handlers.clear()
     assert stream.getvalue().rstrip().endswith("WARNING bot.test: plain")
+
+
+async def test_outbox_figures_age_from_planning_even_while_retried(db_engine: AsyncEngine, clock: FakeClock) -> None:
+    uow = unit_of_work_factory(db_engine)
+    async with uow() as store:
+        await store.enqueue_replies("telegram", "42", "private", [Reply("hi")], "429", clock(), None)
+    assert (await schema_state(db_engine)).up_to_date
+    clock.advance(minutes=10)
+    figures = await operational_figures(db_engine, clock())
+    assert figures.outbox == {"pending": 1} and figures.oldest_pending_seconds == 600
+    async with uow() as store:
+        (row,) = await store.claim(clock(), "i1", 10, timedelta(minutes=2))
+        await store.mark_retry(row.id, clock() + timedelta(minutes=5), "429 again")
+    clock.advance(minutes=1)
+    assert (await operational_figures(db_engine, clock())).oldest_pending_seconds == 660
+    async with uow() as store:
+        await store.mark_sent(row.id, clock())
+    figures = await operational_figures(db_engine, clock())
+    assert figures.outbox == {"sent": 1} and figures.oldest_pending_seconds == 0

@@ -175,6 +175,3 @@ class _LimitedGrader:
     async def grade(self, rubric: Rubric, answer: str) -> Verdict:
         self.limits.charge_grade()
         return await self.grader.grade(rubric, answer)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.grader, name)
