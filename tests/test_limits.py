@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.app import App, build_app
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
 from bot.core.ports import ConversationKey
 from bot.grading.claims import ClaimGrader
@@ -123,3 +123,14 @@ async def test_group_quiz_starts_are_limited_per_group(app: App) -> None:
     refused = await app.handle(quiz_now("g1", "u2"))
     assert "This group has started 1 quiz in the last hour" in refused[0].text
     assert "Starting a quiz" in text_of(await app.handle(quiz_now("g2", "u2")))
+
+
+def test_limits_are_validated(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            {"DATA_DIR": str(tmp_path), "RATE_GRADES_PER_HOUR": "0", "MAX_MESSAGE_CHARS": "lots"}, dotenv=None
+        )
+    assert caught.value.problems == [
+        "RATE_GRADES_PER_HOUR must be a whole number from 1 to 100000, got '0'",
+        "MAX_MESSAGE_CHARS must be a whole number from 1 to 1000000, got 'lots'",
+    ]

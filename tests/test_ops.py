@@ -66,6 +66,7 @@ async def test_counters_move_after_a_scripted_round(tmp_path: Path, bank: Bank, 
                 page = await http.get("/metrics")
                 health, ready = await http.get("/healthz"), await http.get("/readyz")
                 missing = await http.get("/nothing")
+                head = await http.head("/healthz")
     after = page.text
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/plain")
     for kind, at_least in (("command", 1), ("choice", 4), ("text", 1)):
@@ -91,6 +92,7 @@ async def test_counters_move_after_a_scripted_round(tmp_path: Path, bank: Bank, 
     assert ready.status_code == 200, ready.text
     assert "ok telegram: connected" in ready.text and "ok migrations" in ready.text
     assert missing.status_code == 404
+    assert head.status_code == 200 and head.content == b""
 
 
 class Proxy:

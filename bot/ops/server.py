@@ -53,7 +53,7 @@ class OpsServer:
                     pass
                 status, ctype, body = await self._respond(request)
             head = f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-            writer.write(head.encode("latin-1") + body)
+            writer.write(head.encode("latin-1") + (b"" if request[:1] == ["HEAD"] else body))
             await writer.drain()
         except (TimeoutError, ConnectionError) as exc:
             log.debug("ops listener: request dropped (%s)", type(exc).__name__)
