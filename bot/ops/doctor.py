@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,8 +258,7 @@ async def run_checks(settings: Settings, client: httpx.AsyncClient | None = None
         checks += await database(settings)
         checks.append(data_folder(settings))
         checks.append(await asyncio.to_thread(bank, settings))
-        remote: list[Awaitable[Any]] = [telegram(settings, http), discord(settings, http), llm(settings, http)]
-        tg, dc, model = await asyncio.gather(*remote)
+        tg, dc, model = await asyncio.gather(telegram(settings, http), discord(settings, http), llm(settings, http))
         checks += [*tg, *dc, model]
         checks.append(port_free("metrics port", settings.metrics_listen, "METRICS_LISTEN"))
         if settings.telegram_webhook_url:

@@ -34,10 +34,10 @@ _CURRENT: contextvars.ContextVar[_Update | None] = contextvars.ContextVar("limit
 
 @dataclass(frozen=True)
 class LimitSettings:
-    messages_per_minute: int = 20
-    grades_per_hour: int = 60
-    group_quizzes_per_hour: int = 6
-    max_message_chars: int = 20000
+    messages_per_minute: int
+    grades_per_hour: int
+    group_quizzes_per_hour: int
+    max_message_chars: int
 
 
 class GradeLimitReached(Exception):
