@@ -96,12 +96,13 @@ def main(argv: list[str] | None = None) -> int:
 
 def _doctor() -> int:
     from bot.ops.doctor import report, run_checks, settings_failed
+    from storage.ops import database_checks
 
     try:
         settings = load_settings()
     except ConfigError as exc:
         return settings_failed(exc.problems)
-    return report(asyncio.run(run_checks(settings)), settings.secrets)
+    return report(asyncio.run(run_checks(settings, database_checks)), settings.secrets)
 
 
 def _questions(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""What an operator's checks read from the database: schema revision, outbox depth, active use."""
+"""What an operator's checks read from the database: schema revision, outbox depth, active use, doctor lines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.database import _alembic_config
+from bot.ops.doctor import Check, fail, ok
+from storage.database import DatabaseConfigError, _alembic_config, check_connection, make_engine
 from storage.models import OutboxRow, RoundRow, SubscriptionRow
 
 
@@ -76,3 +77,38 @@ async def operational_figures(engine: AsyncEngine, now: datetime) -> Figures:
             or 0
         )
     return figures
+
+
+async def database_checks(url: str, within: float) -> list[Check]:
+    """`mock-interviewer doctor`'s database lines: reachable, and how its schema compares with this release."""
+    try:
+        engine = make_engine(url)
+    except DatabaseConfigError as exc:
+        return [fail("database", str(exc), "fix DATABASE_URL (see .env.example)")]
+    try:
+        await check_connection(engine, within)
+        schema = await schema_state(engine)
+    except DatabaseConfigError as exc:
+        return [fail("database", str(exc), "start the database or fix host, port, user and password in DATABASE_URL")]
+    finally:
+        await engine.dispose()
+    found = [ok("database", f"{engine.dialect.name} reachable")]
+    if schema.unknown:
+        found.append(
+            fail(
+                "migrations",
+                f"the database is at revision {schema.current}, which this release does not know (its newest is {schema.head})",
+                "run the release that migrated it, or restore a backup taken before",
+            )
+        )
+    elif schema.pending:
+        found.append(
+            ok(
+                "migrations",
+                f"{len(schema.pending)} to apply ({', '.join(schema.pending)}); `run` applies them at start, "
+                "or run `mock-interviewer db upgrade` now",
+            )
+        )
+    else:
+        found.append(ok("migrations", f"schema current ({schema.head})"))
+    return found

@@ -10,8 +10,9 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings, load_settings
-from bot.ops.doctor import database, discord, llm, port_free, report, run_checks, telegram
+from bot.ops.doctor import discord, llm, port_free, report, run_checks, telegram
 from questions.loader import Bank
+from storage.ops import database_checks
 from tests.fake_discord import running_fake_discord
 from tests.fake_llm import running_fake_llm
 from tests.fake_telegram import running_fake_telegram
@@ -51,7 +52,7 @@ async def test_everything_configured_and_working_exits_0_without_printing_tokens
             LLM_API_KEY=LLM_KEY,
             METRICS_LISTEN=f"127.0.0.1:{free_port()}",
         )
-        checks = await run_checks(settings)
+        checks = await run_checks(settings, database_checks)
     lines: list[str] = []
     code = report(checks, settings.secrets, lines.append)
     text = "\n".join(lines)
@@ -107,7 +108,7 @@ async def test_webhook_errors_reported_by_telegram_fail(tmp_path: Path) -> None:
 
 async def test_unreachable_database_fails(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, DATABASE_URL=f"postgresql+asyncpg://postgres:pw@127.0.0.1:{free_port()}/nope")
-    (check,) = await database(settings)
+    (check,) = await database_checks(settings.database_url, 10)
     assert check.status == "FAIL" and "cannot connect to the database" in check.detail
     assert "pw@" not in check.line()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,47 +42,13 @@ def skip(name: str, detail: str) -> Check:
     return Check(name, "skip", detail)
 
 
+DatabaseChecks = Callable[[str, float], Awaitable[list[Check]]]  # (DATABASE_URL, seconds) -> checks
+
+
 def redact(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         text = text.replace(secret, "[REDACTED]")
     return text
-
-
-async def database(settings: Settings) -> list[Check]:
-    from storage.database import DatabaseConfigError, check_connection, make_engine
-    from storage.ops import schema_state
-
-    try:
-        engine = make_engine(settings.database_url)
-    except DatabaseConfigError as exc:
-        return [fail("database", str(exc), "fix DATABASE_URL (see .env.example)")]
-    try:
-        await check_connection(engine, TIMEOUT)
-        schema = await schema_state(engine)
-    except DatabaseConfigError as exc:
-        return [fail("database", str(exc), "start the database or fix host, port, user and password in DATABASE_URL")]
-    finally:
-        await engine.dispose()
-    found = [ok("database", f"{engine.dialect.name} reachable")]
-    if schema.unknown:
-        found.append(
-            fail(
-                "migrations",
-                f"the database is at revision {schema.current}, which this release does not know (its newest is {schema.head})",
-                "run the release that migrated it, or restore a backup taken before",
-            )
-        )
-    elif schema.pending:
-        found.append(
-            ok(
-                "migrations",
-                f"{len(schema.pending)} to apply ({', '.join(schema.pending)}); `run` applies them at start, "
-                "or run `mock-interviewer db upgrade` now",
-            )
-        )
-    else:
-        found.append(ok("migrations", f"schema current ({schema.head})"))
-    return found
 
 
 def data_folder(settings: Settings) -> Check:
@@ -250,12 +216,15 @@ def port_free(name: str, listen: str | None, setting: str) -> Check:
     return ok(name, f"{listen} free")
 
 
-async def run_checks(settings: Settings, client: httpx.AsyncClient | None = None) -> list[Check]:
+async def run_checks(
+    settings: Settings, database: DatabaseChecks, client: httpx.AsyncClient | None = None
+) -> list[Check]:
+    """`database` comes from storage (the entry point wires it), which the rest of bot/ never imports."""
     own = client is None
     http = client or httpx.AsyncClient()
     try:
         checks: list[Check] = [ok("settings", "valid")]
-        checks += await database(settings)
+        checks += await database(settings.database_url, TIMEOUT)
         checks.append(data_folder(settings))
         checks.append(await asyncio.to_thread(bank, settings))
         tg, dc, model = await asyncio.gather(telegram(settings, http), discord(settings, http), llm(settings, http))
