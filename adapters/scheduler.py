@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.delivery.outbox import Planner, Sender
+from bot.ops.metrics import scheduler_tick
 from storage.leader import Leadership
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ class SchedulerService:
 
     async def tick(self) -> None:
         try:
-            if await self.leadership.check():
+            leader = await self.leadership.check()
+            scheduler_tick(leader)
+            if leader:
                 created = await self.planner.tick()
                 if created:
                     log.info("planned %d scheduled send(s)", created)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from urllib.parse import quote
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.discord.adapter import DiscordAdapter, DiscordSettings
@@ -21,16 +22,22 @@ from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
 from bot.configured import load_questions, make_grader
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import Reply
+from bot.core.events import Inbound, Reply
 from bot.delivery.outbox import SENDER_WORKERS, Planner, Sender
 from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
 from bot.exercises.checking import ExerciseChecker
 from bot.exercises.sandbox import Sandbox, sandbox_config
 from bot.grading.verdict import Grader
+from bot.ops import metrics
+from bot.ops.limits import AbuseLimits, LimitSettings
+from bot.ops.logs import JsonFormatter
+from bot.ops.metrics import TimedGrader, instrumented
+from bot.ops.server import OpsServer
 from questions.loader import Bank
-from storage.database import check_connection, make_engine, upgrade
+from storage.database import DatabaseConfigError, check_connection, make_engine, upgrade
 from storage.leader import Leadership
+from storage.ops import operational_figures, schema_state
 from storage.uow import SqlUnitOfWork, unit_of_work_factory
 
 log = logging.getLogger(__name__)
@@ -86,7 +93,8 @@ _FORMATTER = logging.Formatter()
 
 def setup_logging(settings: Settings, stream: TextIO | None = None) -> None:
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    text = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else text)
     handler.addFilter(RedactingFilter(settings.secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -104,6 +112,7 @@ class App:
     dispatcher: Dispatcher
     db: AsyncEngine
     uow: Callable[[], SqlUnitOfWork]
+    handle: Callable[[Inbound], Awaitable[list[Reply]]]  # what platforms call: the dispatcher, limited and timed
 
 
 @asynccontextmanager
@@ -123,11 +132,20 @@ async def build_app(
         await check_connection(db)
         await upgrade(db)
         exercises = ExerciseChecker(Sandbox(sandbox_config()))
-        engine = Engine(
-            bank, clock, grader or make_grader(settings), **({"new_id": new_id} if new_id else {}), exercises=exercises
+        limits = AbuseLimits(
+            LimitSettings(
+                settings.messages_per_minute,
+                settings.grades_per_hour,
+                settings.group_quizzes_per_hour,
+                settings.max_message_chars,
+            ),
+            clock,
         )
+        grading = limits.grader(TimedGrader(grader or make_grader(settings)))
+        engine = Engine(bank, clock, grading, **({"new_id": new_id} if new_id else {}), exercises=exercises)
         uow = unit_of_work_factory(db)
-        yield App(settings, bank, engine, Dispatcher(engine, uow, clock), db, uow)
+        dispatcher = Dispatcher(engine, uow, clock)
+        yield App(settings, bank, engine, dispatcher, db, uow, instrumented(limits.gate(dispatcher.dispatch)))
     finally:
         await db.dispose()
 
@@ -183,7 +201,7 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
             settings.telegram_webhook_secret,
             concurrency=ADAPTER_CONCURRENCY,
         ),
-        app.dispatcher.dispatch,
+        app.handle,
         RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20, per_chat_burst=3)),
         delivery.poll_lookup,
         delivery.undeliverable,
@@ -254,6 +272,7 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
             discord = discord_adapter(app, clock)
             adapters.append(discord)
             transports["discord"] = discord.transport
+        ops = ops_server(app, adapters, clock)
         service = SchedulerService(
             Planner(app.uow, clock),
             make_sender(app, clock, transports),
@@ -261,6 +280,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
             housekeeping=lambda: housekeeping(app, clock),
         )
         started: list[TelegramAdapter | DiscordAdapter] = []
+        if ops is not None:
+            await ops.start()  # first, so /healthz answers while the platforms connect
         try:
             for adapter in adapters:
                 if not await start_with_retries(adapter.start, type(adapter).__name__.removesuffix("Adapter"), stop):
@@ -274,6 +295,46 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
         finally:
             for adapter in reversed(started):
                 await adapter.stop()
+            if ops is not None:
+                await ops.stop()
+
+
+def ops_server(
+    app: App, adapters: Sequence[TelegramAdapter | DiscordAdapter], clock: Callable[[], datetime]
+) -> OpsServer | None:
+    """/metrics, /healthz and /readyz on METRICS_LISTEN, when it is set."""
+    if not app.settings.metrics_listen:
+        return None
+    return OpsServer(app.settings.metrics_listen, lambda: readiness(app, adapters), lambda: refresh(app, clock))
+
+
+async def readiness(app: App, adapters: Sequence[TelegramAdapter | DiscordAdapter]) -> list[tuple[str, bool, str]]:
+    """Ready: the database answers, its schema is this release's, and every configured platform is connected."""
+    checks: list[tuple[str, bool, str]] = []
+    try:
+        await check_connection(app.db, limit=3)
+        schema = await schema_state(app.db)
+    except DatabaseConfigError as exc:
+        checks.append(("database", False, str(exc)))
+    except SQLAlchemyError as exc:  # the connection dropped between the two queries
+        checks.append(("database", False, type(exc).__name__))
+    else:
+        checks.append(("database", True, "reachable"))
+        checks.append(("migrations", schema.up_to_date, f"at {schema.current}, code expects {schema.head}"))
+    for adapter in adapters:
+        name = "telegram" if isinstance(adapter, TelegramAdapter) else "discord"
+        checks.append((name, adapter.connected, "connected" if adapter.connected else "not connected"))
+    return checks
+
+
+async def refresh(app: App, clock: Callable[[], datetime]) -> None:
+    """The database figures behind the outbox, rounds and subscription gauges, read at scrape time."""
+    figures = await operational_figures(app.db, clock())
+    for status in {*metrics.OUTBOX_STATUSES, *figures.outbox}:
+        metrics.OUTBOX.labels(status).set(figures.outbox.get(status, 0))
+    metrics.OUTBOX_OLDEST.set(figures.oldest_pending_seconds)
+    metrics.ACTIVE_ROUNDS.set(figures.active_rounds)
+    metrics.DAILY.set(figures.daily_subscriptions)
 
 
 async def start_with_retries(

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     selfgrade.add_argument("--below", type=float, default=4.1, help="list only items scoring below this")
 
     sub.add_parser("run", help="run the bot on every configured platform, with the scheduler")
+    sub.add_parser("doctor", help="check the configuration the way the bot will use it; exit 0 when all works")
     report = sub.add_parser("report", help="usage figures from the database, for operators")
     report.add_argument("--days", type=int, default=14)
 
@@ -63,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "questions":
             return _questions(args)
+        if args.command == "doctor":
+            return _doctor()
         settings = load_settings()
         if args.command == "grade":
             if args.eval:
@@ -89,6 +92,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _doctor() -> int:
+    from bot.ops.doctor import report, run_checks, settings_failed
+    from storage.ops import database_checks
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        return settings_failed(exc.problems)
+    return report(asyncio.run(run_checks(settings, database_checks)), settings.secrets)
 
 
 def _questions(args: argparse.Namespace) -> int:

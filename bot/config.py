@@ -12,6 +12,7 @@ from pathlib import Path
 from dotenv import dotenv_values
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(Exception):
@@ -41,6 +42,12 @@ class Settings:
     discord_api_base_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     instance_id: str = "main"
+    log_format: str = "text"
+    metrics_listen: str | None = None
+    messages_per_minute: int = 20
+    grades_per_hour: int = 60
+    group_quizzes_per_hour: int = 6
+    max_message_chars: int = 20000
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -126,6 +133,27 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
     if not discord_gateway.startswith(("ws://", "wss://")):
         problems.append("DISCORD_GATEWAY_URL must start with ws:// or wss://")
 
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in LOG_FORMATS:
+        problems.append(f"LOG_FORMAT must be text or json, got {log_format!r}")
+    metrics_listen = get("METRICS_LISTEN")
+    if metrics_listen and not re.fullmatch(r".+:\d{1,5}", metrics_listen):
+        problems.append(f"METRICS_LISTEN must be host:port (e.g. 127.0.0.1:9100), got {metrics_listen!r}")
+
+    def limit(name: str, default: int, top: int) -> int:
+        raw = get(name)
+        if raw is None:
+            return default
+        if not (raw.isdigit() and 1 <= int(raw) <= top):
+            problems.append(f"{name} must be a whole number from 1 to {top}, got {raw[:20]!r}")
+            return default
+        return int(raw)
+
+    messages_per_minute = limit("RATE_MESSAGES_PER_MINUTE", 20, 10_000)
+    grades_per_hour = limit("RATE_GRADES_PER_HOUR", 60, 100_000)
+    group_quizzes_per_hour = limit("RATE_GROUP_QUIZZES_PER_HOUR", 6, 1_000)
+    max_message_chars = limit("MAX_MESSAGE_CHARS", 20000, 1_000_000)
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -148,4 +176,10 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
         discord_api_base_url=discord_base,
         discord_gateway_url=discord_gateway,
         instance_id=get("INSTANCE_ID") or socket.gethostname() or "main",
+        log_format=log_format,
+        metrics_listen=metrics_listen,
+        messages_per_minute=messages_per_minute,
+        grades_per_hour=grades_per_hour,
+        group_quizzes_per_hour=group_quizzes_per_hour,
+        max_message_chars=max_message_chars,
     )

@@ -27,7 +27,7 @@ API_JSON = Path(__file__).resolve().parents[2] / "shared" / "telegram-bot-api" /
 BOT = {"id": 7000000001, "is_bot": True, "first_name": "Mock Interviewer", "username": "mock_interviewer_bot",
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}  # fmt: skip
 FALLBACK_METHODS = {
-    "getMe": [], "getUpdates": [], "deleteWebhook": [], "setWebhook": ["url"], "setMyCommands": ["commands"], "sendMessage": ["chat_id", "text"],
+    "getMe": [], "getWebhookInfo": [], "getUpdates": [], "deleteWebhook": [], "setWebhook": ["url"], "setMyCommands": ["commands"], "sendMessage": ["chat_id", "text"],
     "sendPoll": ["chat_id", "question", "options"], "answerCallbackQuery": ["callback_query_id"],
     "sendChatAction": ["chat_id", "action"], "getChatMember": ["chat_id", "user_id"], "sendDocument": ["chat_id", "document"],
     "sendPhoto": ["chat_id", "photo"], "close": [], "logOut": [],
@@ -72,6 +72,7 @@ class FakeTelegram:
     faults: list[Fault] = field(default_factory=list)
     on_call: Callable[[str, dict[str, Any]], None] | None = None  # runs as each method is answered
     url: str = ""
+    webhook: dict[str, Any] = field(default_factory=lambda: {"url": "", "pending_update_count": 0})
     _update_id: int = 100
     _message_id: int = 1000
     _poll_id: int = 0
@@ -282,6 +283,8 @@ class FakeTelegram:
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         if method == "getMe":
             return BOT
+        if method == "getWebhookInfo":
+            return {"has_custom_certificate": False, **self.webhook}
         if method == "getUpdates":
             offset = int(params.get("offset", 0) or 0)
             timeout = min(float(params.get("timeout", 0) or 0), 2.0)

@@ -28,6 +28,7 @@ from adapters.text import parse_command
 from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.ops.metrics import counted_sends
 from bot.rounds.presets import PRESETS
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,7 @@ class DiscordTransport:
         self.limiter = limiter
         self.quiz_messages = quiz_messages
 
+    @counted_sends(PLATFORM)
     async def send(
         self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
     ) -> tuple[str, str] | None:
@@ -256,6 +258,11 @@ class DiscordAdapter:
                 await self._runner
             except (discord.ConnectionClosed, aiohttp.ClientError, OSError) as exc:
                 log.info("discord: gateway closed: %s", exc)
+
+    @property
+    def connected(self) -> bool:
+        """For /readyz: logged in and the gateway session is ready."""
+        return self.client.is_ready() and not self.client.is_closed()
 
     async def setup(self) -> None:
         """After login, before the gateway: route our buttons and publish the slash commands."""

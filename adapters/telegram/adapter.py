@@ -42,6 +42,7 @@ from adapters.telegram.render import escape_chunks, keyboard, message_chunks
 from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
 from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, with_retries
+from bot.ops.metrics import counted_sends
 
 # Opt in to timedelta retry_after values now, as python-telegram-bot will require later.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
@@ -97,6 +98,7 @@ class TelegramTransport:
         self.bot = application.bot
         self.limiter = limiter
 
+    @counted_sends(PLATFORM)
     async def send(
         self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | int | None = None
     ) -> tuple[str, str] | None:
@@ -243,6 +245,12 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await app.shutdown()
+
+    @property
+    def connected(self) -> bool:
+        """For /readyz: the application runs and its updater polls or listens."""
+        app = self.application
+        return bool(app.running and app.updater is not None and app.updater.running)
 
     # ------------------------------------------------------------------ inbound
 

@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import PointVerdict, Rubric, Verdict, feedback_lines, score_of
+from questions.schema import KeyPoint
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,18 @@ class _LlmPoint(BaseModel):
 
 class _LlmReply(BaseModel):
     points: list[_LlmPoint]
+
+
+PROBE = Rubric(
+    "doctor",
+    "technical",
+    "What does bagging do?",
+    (
+        KeyPoint.model_construct(point="Trains models on bootstrap samples"),
+        KeyPoint.model_construct(point="Averages them"),
+    ),
+    "",
+)
 
 
 class LlmGraderError(Exception):
@@ -113,6 +126,12 @@ class LlmGrader:
         if any(p.status == "contradicted" for p in points):
             flags.append("contradiction")
         return Verdict(score, points, "\n".join(feedback_lines(points)), flags, grader=self.name)
+
+    async def probe(self) -> int:
+        """One judgement of a built-in answer, as `doctor` asks for it: the number of points judged, or
+        LlmGraderError / TimeoutError when the endpoint cannot grade within the timeout."""
+        async with asyncio.timeout(self.timeout):
+            return len(await self._ask(PROBE, "Bagging trains models on bootstrap samples and averages them."))
 
     def _messages(self, rubric: Rubric, answer: str) -> list[dict[str, str]]:
         points = "\n".join(f"{i}. {kp.point}" for i, kp in enumerate(rubric.key_points, 1))

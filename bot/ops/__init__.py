@@ -1,0 +1,1 @@
+"""Running the bot for a community: metrics, health checks, the doctor command, abuse limits, log format."""
