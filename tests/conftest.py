@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,3 +170,19 @@ def harness(engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: Fak
     from tests.harness import Harness
 
     return Harness(engine, uow_factory, clock)
+
+
+@contextmanager
+def virtual_sleep(now: list[float]) -> Iterator[None]:
+    """asyncio.sleep advances `now[0]` instead of waiting, for rate limiters on a fake clock."""
+    original = asyncio.sleep
+
+    async def fake_sleep(delay: float) -> None:
+        now[0] += delay
+        await original(0)
+
+    asyncio.sleep = fake_sleep  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        asyncio.sleep = original  # type: ignore[assignment]

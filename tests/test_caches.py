@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from adapters.cache import TtlCache
 from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.delivery.sending import Limits, RateLimiter
+from tests.conftest import virtual_sleep
 
 
 def test_the_admin_cache_expires_and_stays_bounded() -> None:
@@ -40,17 +39,8 @@ async def test_the_telegram_adapter_uses_the_bounded_cache() -> None:
 async def test_the_limiters_group_map_is_pruned() -> None:
     now = [0.0]
     limiter = RateLimiter(Limits(per_second=1000, per_chat_interval=0.0), clock=lambda: now[0], max_chats=100)
-    original_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        now[0] += delay
-        await original_sleep(0)
-
-    asyncio.sleep = fake_sleep  # type: ignore[assignment]
-    try:
+    with virtual_sleep(now):
         for i in range(1000):
             await limiter.acquire(f"group{i}", True)
             now[0] += 1  # one group message a second, each to a new group
-    finally:
-        asyncio.sleep = original_sleep  # type: ignore[assignment]
     assert len(limiter._group_sent) <= 101 and len(limiter._chat_next) <= 101

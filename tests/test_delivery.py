@@ -17,7 +17,7 @@ from bot.engine import Engine
 from bot.subscriptions.schedule import zone
 from storage.models import OutboxRow, SubscriptionRow
 from storage.uow import unit_of_work_factory
-from tests.conftest import FakeClock, cmd
+from tests.conftest import FakeClock, cmd, virtual_sleep
 from tests.harness import Harness, event
 
 
@@ -156,19 +156,10 @@ async def test_rate_limiter_spaces_sends_and_honours_per_chat_limits() -> None:
     now = [0.0]
     limiter = RateLimiter(Limits(per_second=10, per_chat_interval=1.0, per_group_minute=3), clock=lambda: now[0])
     slots = []
-    original_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        now[0] += delay
-        await original_sleep(0)
-
-    asyncio.sleep = fake_sleep  # type: ignore[assignment]
-    try:
+    with virtual_sleep(now):
         for chat in ("a", "b", "c", "a", "g", "g", "g", "g"):
             await limiter.acquire(chat, chat == "g")
             slots.append((chat, round(now[0], 3)))
-    finally:
-        asyncio.sleep = original_sleep  # type: ignore[assignment]
     times = [t for _, t in slots]
     assert all(b - a >= 0.0999 for a, b in itertools.pairwise(times))  # 10 per second overall
     assert slots[3][1] - slots[0][1] >= 1.0  # one per second to chat "a"
@@ -178,14 +169,7 @@ async def test_rate_limiter_spaces_sends_and_honours_per_chat_limits() -> None:
 async def test_a_short_burst_to_one_chat_goes_at_once_and_longer_replies_are_paced() -> None:
     now = [0.0]
     limiter = RateLimiter(Limits(per_second=1000, per_chat_interval=1.0, per_chat_burst=3), clock=lambda: now[0])
-    original_sleep = asyncio.sleep
-
-    async def fake_sleep(delay: float) -> None:
-        now[0] += delay
-        await original_sleep(0)
-
-    asyncio.sleep = fake_sleep  # type: ignore[assignment]
-    try:
+    with virtual_sleep(now):
         times = []
         for _ in range(5):
             await limiter.acquire("a", False)
@@ -195,8 +179,6 @@ async def test_a_short_burst_to_one_chat_goes_at_once_and_longer_replies_are_pac
         for _ in range(3):
             await limiter.acquire("a", False)
         again = now[0] - start
-    finally:
-        asyncio.sleep = original_sleep  # type: ignore[assignment]
     assert times[:3] == [0.0, 0.0, 0.0] or max(times[:3]) < 0.01  # three parts of one reply at once
     assert times[3] >= 1.0 and times[4] >= 2.0  # then one a second
     assert again < 0.01

@@ -160,8 +160,8 @@ class RoundFlow:
     def _parts(rnd: RoundState) -> dict[str, str]:
         """Each planned part of a loop, keyed by the question asked in it (or a placeholder when the
         round ended before reaching it), so the scorecard can say which parts went unanswered."""
-        asked = dict(zip(range(len(rnd.question_ids)), rnd.question_ids, strict=False))
-        return {asked.get(i, f"(not reached {i})"): slot.label for i, slot in enumerate(rnd.plan)}
+        asked = rnd.question_ids
+        return {asked[i] if i < len(asked) else f"(not reached {i})": s.label for i, s in enumerate(rnd.plan)}
 
     def finish(self, ctx: Ctx, rnd: RoundState, status: str) -> None:
         st = ctx.state
