@@ -247,6 +247,7 @@ class Sandbox:
             if proc.returncode is None:
                 _kill_group(proc.pid)
             await proc.wait()
+            await _drain(proc)
         records = []
         for line in stdout.splitlines():
             try:
@@ -300,6 +301,18 @@ async def _exchange(proc: asyncio.subprocess.Process, data: bytes) -> tuple[byte
         feed(proc.stdin), read(proc.stdout, STDOUT_LIMIT), read(proc.stderr, STDERR_LIMIT)
     )
     return out, err, capped
+
+
+async def _drain(proc: asyncio.subprocess.Process) -> None:
+    """Read what a stopped run left in its pipes, so their transports close now rather than when
+    garbage-collected after the event loop has gone (a capped or timed-out read stops mid-stream)."""
+
+    async def discard(stream: asyncio.StreamReader | None) -> None:
+        while stream is not None and await stream.read(65_536):
+            pass
+
+    with contextlib.suppress(TimeoutError):  # a descendant that escaped the group keeps the pipe open
+        await asyncio.wait_for(asyncio.gather(discard(proc.stdout), discard(proc.stderr)), 5)
 
 
 def _kill_group(pid: int) -> None:
