@@ -9,16 +9,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import quote
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.discord.adapter import DiscordAdapter, DiscordSettings
 from adapters.errors import PlatformUnreachable
-from adapters.scheduler import SchedulerService
-from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
 from bot.config import ConfigError, Settings
 from bot.configured import load_questions, make_grader
 from bot.core.dispatcher import Dispatcher
@@ -33,12 +30,16 @@ from bot.ops import metrics
 from bot.ops.limits import AbuseLimits, LimitSettings
 from bot.ops.logs import JsonFormatter
 from bot.ops.metrics import TimedGrader, instrumented
-from bot.ops.server import OpsServer
 from questions.loader import Bank
 from storage.database import DatabaseConfigError, check_connection, make_engine, upgrade
 from storage.leader import Leadership
 from storage.ops import operational_figures, schema_state
 from storage.uow import SqlUnitOfWork, unit_of_work_factory
+
+if TYPE_CHECKING:  # the platform stacks load only when a platform runs: `chat` starts without them
+    from adapters.discord.adapter import DiscordAdapter
+    from adapters.telegram.adapter import TelegramAdapter
+    from bot.ops.server import OpsServer
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +191,8 @@ class _Delivery:
 
 def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter:
     settings = app.settings
+    from adapters.telegram.adapter import TelegramAdapter, TelegramSettings
+
     assert settings.telegram_token
     delivery = _Delivery(app, clock, "telegram")
     return TelegramAdapter(
@@ -212,6 +215,8 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
 
 def discord_adapter(app: App, clock: Callable[[], datetime]) -> DiscordAdapter:
     settings = app.settings
+    from adapters.discord.adapter import DiscordAdapter, DiscordSettings
+
     assert settings.discord_token
     delivery = _Delivery(app, clock, "discord")
     return DiscordAdapter(
@@ -273,6 +278,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Callable[[], 
             adapters.append(discord)
             transports["discord"] = discord.transport
         ops = ops_server(app, adapters, clock)
+        from adapters.scheduler import SchedulerService
+
         service = SchedulerService(
             Planner(app.uow, clock),
             make_sender(app, clock, transports),
@@ -305,6 +312,8 @@ def ops_server(
     """/metrics, /healthz and /readyz on METRICS_LISTEN, when it is set."""
     if not app.settings.metrics_listen:
         return None
+    from bot.ops.server import OpsServer
+
     return OpsServer(app.settings.metrics_listen, lambda: readiness(app, adapters), lambda: refresh(app, clock))
 
 
@@ -322,7 +331,7 @@ async def readiness(app: App, adapters: Sequence[TelegramAdapter | DiscordAdapte
         checks.append(("database", True, "reachable"))
         checks.append(("migrations", schema.up_to_date, f"at {schema.current}, code expects {schema.head}"))
     for adapter in adapters:
-        name = "telegram" if isinstance(adapter, TelegramAdapter) else "discord"
+        name = type(adapter).__name__.removesuffix("Adapter").lower()
         checks.append((name, adapter.connected, "connected" if adapter.connected else "not connected"))
     return checks
 

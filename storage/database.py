@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 from sqlalchemy.pool import QueuePool
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 READONLY = "mock_interviewer_readonly"  # an execution option: a transaction that only reads
@@ -93,6 +95,8 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 def _alembic_config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config  # alembic loads only when there is migrating to do
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -106,13 +110,42 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """On PostgreSQL, instances starting together take turns (a transaction-scoped advisory lock):
     the first migrates, the others then find the schema current. SQLite's BEGIN IMMEDIATE already queues."""
 
+    if revision == "head" and await _at_head(engine):
+        return  # the usual start: nothing to migrate, so no need to load alembic and every script
+
     def run(connection: Connection) -> None:
+        from alembic import command
+
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             await conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await conn.run_sync(run)
+
+
+def head_revision() -> str:
+    """The newest migration, read from the scripts' `revision =` lines without importing alembic."""
+    revisions, parents = set(), set()
+    for script in (MIGRATIONS / "versions").glob("*.py"):
+        text = script.read_text()
+        if found := re.search(r'^revision = "([^"]+)"', text, re.M):
+            revisions.add(found[1])
+        parents.update(re.findall(r'^down_revision = "([^"]+)"', text, re.M))
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations should have one head, found {sorted(heads)}")
+    return heads.pop()
+
+
+async def _at_head(engine: AsyncEngine) -> bool:
+    try:
+        async with engine.connect() as conn:
+            await conn.execution_options(**{READONLY: True})  # SQLite: a plain BEGIN, not the write lock
+            version = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            return [row[0] for row in version] == [head_revision()]
+    except Exception:  # no table yet (a new database) or one this dialect words differently: migrate
+        return False
 
 
 async def check_connection(engine: AsyncEngine, limit: float = 10.0) -> None:
@@ -129,6 +162,4 @@ async def check_connection(engine: AsyncEngine, limit: float = 10.0) -> None:
 
 
 def _redact(message: str) -> str:
-    import re
-
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", message)

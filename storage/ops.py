@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -29,6 +27,9 @@ class Schema:
 
 
 async def schema_state(engine: AsyncEngine) -> Schema:
+    from alembic.runtime.migration import MigrationContext  # only the doctor and /readyz ask
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(_alembic_config())
     head = script.get_current_head()
     assert head is not None

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_app, ops_server, readiness, setup_logging
@@ -24,6 +24,7 @@ from bot.core.events import Reply, TextIn
 from bot.ops.metrics import instrumented
 from bot.ops.server import OpsServer
 from questions.loader import Bank
+from storage.database import _alembic_config, head_revision, upgrade
 from storage.ops import operational_figures, schema_state
 from storage.uow import unit_of_work_factory
 from tests.conftest import FakeClock, make_event, postgres_url
@@ -203,3 +204,19 @@ async def test_outbox_figures_age_from_planning_even_while_retried(db_engine: As
         await store.mark_sent(row.id, row.token, clock())
     figures = await operational_figures(db_engine, clock())
     assert figures.outbox == {"sent": 1} and figures.oldest_pending_seconds == 0
+
+
+async def test_a_database_behind_the_code_is_migrated_and_one_at_head_is_left_alone(db_engine: AsyncEngine) -> None:
+    from alembic import command
+
+    state = await schema_state(db_engine)  # alembic's own reading of the scripts
+    assert head_revision() == state.head and state.up_to_date
+
+    def back_one(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "-1")
+
+    async with db_engine.begin() as conn:
+        await conn.run_sync(back_one)
+    assert (await schema_state(db_engine)).pending == (state.head,)
+    await upgrade(db_engine)
+    assert (await schema_state(db_engine)).up_to_date
