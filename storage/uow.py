@@ -258,13 +258,20 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
         return profile
 
     async def history(self, user_id: int, limit: int) -> list[dict[str, Any]]:
+        graded = (
+            select(AnswerRow.round_id, func.count().label("answered"), func.avg(AnswerRow.score).label("mean"))
+            .where(AnswerRow.user_id == user_id, AnswerRow.skipped.is_(False))
+            .group_by(AnswerRow.round_id)
+            .subquery()
+        )
         rows = (
-            await self.session.scalars(
-                select(RoundRow)
+            await self.session.execute(
+                select(RoundRow, graded.c.answered, graded.c.mean)
+                .outerjoin(graded, graded.c.round_id == RoundRow.id)
                 .where(
                     RoundRow.user_id == user_id,
                     RoundRow.status.in_(("finished", "stopped")),
-                    RoundRow.scorecard.is_not(None),
+                    RoundRow.scorecard.is_not(None) | (RoundRow.track == "daily"),
                 )
                 .order_by(RoundRow.updated_at.desc())
                 .limit(limit)
@@ -278,8 +285,10 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 "status": r.status,
                 "started": aware(r.started_at).isoformat(),
                 "scorecard": r.scorecard,
+                "answered": int(answered or 0),  # graded answers; a skipped question is not one
+                "mean": float(mean) if mean is not None else None,
             }
-            for r in rows
+            for r, answered, mean in rows
         ]
 
     # ---------------------------------------------------------------- records from the engine

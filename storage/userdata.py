@@ -6,8 +6,9 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,9 +139,12 @@ class UserDataQueries:
                 )
             )
         ).one()
-        settings = await self.session.scalar(
-            select(SubscriptionRow.settings).where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind == "daily")
+        zone_name = await self.session.scalar(
+            select(SubscriptionRow.zone).where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind == "daily")
         )
+        local = _zone_or_utc(zone_name)
+        practised = (AnswerRow.user_id == user_id, AnswerRow.skipped.is_(False))  # quiz drills count as practice
+        answered = await self.session.scalars(select(AnswerRow.created_at).where(*practised))
         return StatsView(
             sections={s: (float(avg), int(n)) for s, avg, n in sections},
             trend=[(str(d)[:10], float(avg), int(n)) for d, avg, n in trend],
@@ -148,8 +152,8 @@ class UserDataQueries:
             seconds_practised=int(seconds or 0),
             cards=int(cards[0] or 0),
             cards_due=int(cards[1] or 0),
-            streak=int((settings or {}).get("streak", 0)),
-            best_streak=int((settings or {}).get("best_streak", 0)),
+            today=now.astimezone(local).date(),
+            practice_days=frozenset(aware(at).astimezone(local).date() for at in answered),
         )
 
     async def export(self, user_id: int) -> dict[str, Any]:
@@ -347,3 +351,11 @@ async def disputes_for_authors(session: AsyncSession) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _zone_or_utc(name: str | None) -> tzinfo:
+    """A daily subscriber's zone (validated when they set it); UTC for everyone else."""
+    try:
+        return ZoneInfo(name) if name else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC

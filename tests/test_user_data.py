@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,8 @@ def test_chart_renders_for_no_data_one_answer_and_a_year(days: int) -> None:
         trend=[((start + timedelta(days=d)).date().isoformat(), 1.0 + (d % 30) / 10, 1) for d in range(days)],
         rounds_completed=days // 7,
         seconds_practised=days * 300,
-        streak=min(days, 12),
+        today=(start + timedelta(days=max(days - 1, 0))).date(),
+        practice_days=frozenset((start + timedelta(days=d)).date() for d in range(days)),
     )
     png = render_stats(view, "Ada <script>")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -78,6 +79,30 @@ async def test_stats_reply_has_a_chart_and_a_summary(harness: Harness, clock: Fa
     assert len(replies) == 1 and replies[0].attachment is not None
     assert replies[0].attachment.mime == "image/png" and pixels_vary(replies[0].attachment.data)
     assert "3 answers, 1 round completed" in replies[0].text and "Review next" in replies[0].text
+    assert "Streak: 1 day (best 1)" in replies[0].text  # practice today counts, with or without a daily question
+
+
+def test_a_streak_counts_days_in_a_row_and_today_stays_open() -> None:
+    d = date(2026, 3, 10)
+    days = frozenset({d - timedelta(days=n) for n in (1, 2, 3, 7, 8, 9, 10, 11)})
+    view = StatsView(today=d, practice_days=days)
+    assert (view.streak, view.best_streak) == (3, 5)  # nothing yet today: yesterday's run still stands
+    assert StatsView(today=d + timedelta(days=1), practice_days=days).streak == 0  # a whole day missed
+    assert StatsView(today=d, practice_days=days | {d}).streak == 4
+
+
+async def test_history_shows_a_skipped_daily_question_as_skipped(harness: Harness, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    await harness.run_until(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    await harness.sender.drain()
+    sent = next(r for _, r in harness.transport.sent if "Daily question" in r.text)
+    skip = next(b.choice_id for b in sent.buttons if b.label == "Skip")
+    await harness.dispatcher.dispatch(event(ChoiceIn(skip), "u1", clock))
+    await full_round(harness.dispatcher, clock, "u1")
+    text = (await harness.dispatcher.dispatch(event(cmd("history"), "u1", clock)))[0].text
+    assert "daily question: skipped" in text and "no score" not in text
+    assert "technical (finished): " in text
 
 
 async def test_export_round_trips(harness: Harness, clock: FakeClock) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 
 @dataclass
@@ -16,8 +16,26 @@ class StatsView:
     seconds_practised: int = 0
     cards: int = 0
     cards_due: int = 0
-    streak: int = 0
-    best_streak: int = 0
+    today: date = date(1970, 1, 1)  # the user's local date (their daily question's zone, else UTC)
+    practice_days: frozenset[date] = frozenset()  # local dates with at least one answer
+
+    @property
+    def streak(self) -> int:
+        """Days in a row with practice, ending today, or yesterday while today is still open."""
+        day = self.today if self.today in self.practice_days else self.today - timedelta(days=1)
+        length = 0
+        while day in self.practice_days:
+            length, day = length + 1, day - timedelta(days=1)
+        return length
+
+    @property
+    def best_streak(self) -> int:
+        best = run = 0
+        previous: date | None = None
+        for day in sorted(self.practice_days):
+            run = run + 1 if previous is not None and day - previous == timedelta(days=1) else 1
+            best, previous = max(best, run), day
+        return best
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,13 @@ async def history(ctx: Ctx) -> None:
     lines = ["Your recent rounds:"]
     for r in rounds:
         card = r.get("scorecard") or {}
-        overall = f"{card['overall']:.1f}/4" if "overall" in card else "no score"
+        if r["track"] == "daily":
+            mean = r.get("mean")
+            lines.append(
+                f"• {r['started'][:10]} daily question: " + (f"{mean:.1f}/4" if mean is not None else "skipped")
+            )
+            continue
+        overall = f"{card['overall']:.1f}/4" if "overall" in card else "no graded answers"
         signal = f", {card['signal']}" if card.get("signal") else ""
         weakest = card.get("review") or []
         review = f"; review {weakest[0]['section']} {weakest[0]['title']}" if weakest else ""
