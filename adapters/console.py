@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
+import os
 import re
 import shutil
 import sys
@@ -18,7 +19,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from adapters.text import parse_command
 from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn, clean_text
@@ -51,19 +52,25 @@ def render(reply: Reply, files: Path | None = None) -> tuple[str, Buttons]:
     lines = [reply.full_text]
     if reply.poll is not None:
         lines += [f"  {chr(65 + i)}. {o}" for i, o in enumerate(reply.poll.options)]
-    if reply.attachment is not None:
-        a = reply.attachment
-        if files is not None:
-            files.mkdir(parents=True, exist_ok=True)
-            target = files / Path(a.filename).name  # a terminal cannot show a file: save it and say where
-            target.write_bytes(a.data)
-            lines.append(f"  [saved {a.filename} ({len(a.data):,} bytes) to {target}]")
-        else:
-            lines.append(f"  [file: {a.filename}, {len(a.data):,} bytes]")
+    if (note := keep_attachment(reply, files)) is not None:
+        lines.append(note)
     buttons = [(b.label, b.choice_id) for b in reply.buttons]
     if reply.buttons:
         lines.append(_layout([f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, 1)]))
     return "\n".join(lines), buttons
+
+
+def keep_attachment(reply: Reply, files: Path | None) -> str | None:
+    """A terminal cannot show a file: save it in the user's folder and say where."""
+    a = reply.attachment
+    if a is None:
+        return None
+    if files is None:
+        return f"  [file: {a.filename}, {len(a.data):,} bytes]"
+    files.mkdir(parents=True, exist_ok=True)
+    target = files / Path(a.filename).name
+    target.write_bytes(a.data)
+    return f"  [saved {a.filename} ({len(a.data):,} bytes) to {target}]"
 
 
 def _layout(cells: list[str], width: int = 78) -> str:
@@ -83,64 +90,98 @@ def user_files(files: Path, user: str) -> Path:
     return files / (re.sub(r"[^\w.-]", "_", user)[:64] or "user")
 
 
+class Screen(Protocol):
+    """Where the console reads and writes: plain lines (pipes, scripts, tests) or a real terminal."""
+
+    async def read(self) -> str:
+        """The next message, prompting for it; "" at end of input, Ctrl-D or Ctrl-C."""
+        ...
+
+    def say(self, text: str) -> None: ...
+
+    def show(self, reply: Reply, files: Path | None) -> Buttons: ...
+
+
+class PlainScreen:
+    """Line by line, as typed or piped; Ctrl-C ends the process at once instead of waiting for a
+    blocked readline (the lines come from a daemon thread)."""
+
+    def __init__(self, stdin: TextIO, stdout: TextIO) -> None:
+        self._lines = _reader(stdin)
+        self._out = stdout
+
+    async def read(self) -> str:
+        self._out.write("\n> ")
+        self._out.flush()
+        line = await self._lines.get()
+        if line.strip().startswith("```"):  # a pasted block: everything up to the closing fence
+            block = [line.rstrip("\n")]
+            while (more := await self._lines.get()) != "":
+                block.append(more.rstrip("\n"))
+                if more.strip() == "```":
+                    break
+            return "\n".join(block)
+        return line
+
+    def say(self, text: str) -> None:
+        self._out.write(text + "\n")
+        self._out.flush()
+
+    def show(self, reply: Reply, files: Path | None) -> Buttons:
+        text, buttons = render(reply, files)
+        self.say(f"\n{text}")
+        return buttons
+
+
+def open_screen(stdin: TextIO, stdout: TextIO) -> Screen:
+    """A line editor and colour on a real terminal; plain lines for pipes and dumb terminals."""
+    interactive = stdin.isatty() and stdout.isatty() and os.environ.get("TERM", "") not in ("", "dumb")
+    if interactive:
+        from adapters.terminal import TerminalScreen
+
+        return TerminalScreen()
+    return PlainScreen(stdin, stdout)
+
+
 async def run_console(
     dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
     clock: Callable[[], datetime],
     *,
     user: str | None = None,
     first: Payload | None = None,
-    stdin: TextIO = sys.stdin,
-    stdout: TextIO = sys.stdout,
+    screen: Screen | None = None,
     files: Path | None = None,
 ) -> None:
+    screen = screen or open_screen(sys.stdin, sys.stdout)
     name = clean_text(user or getpass.getuser() or "you")
     mine = user_files(files, name) if files is not None else None
     buttons: Buttons = []
-    lines = _reader(stdin)
 
     async def send(payload: Payload) -> None:
         nonlocal buttons
         event = Inbound(PLATFORM, "local", "private", name, name, None, clock(), payload, reachable=False)
         for reply in await dispatch(event):
-            text, shown = render(reply, mine)
-            stdout.write(f"\n{text}\n")
-            if shown:
+            if shown := screen.show(reply, mine):
                 buttons = shown
             if reply.forgotten and mine is not None:
                 shutil.rmtree(mine, ignore_errors=True)  # the user's exports and charts go with their data
-        prompt()
 
-    def prompt() -> None:
-        stdout.write("\n> ")
-        stdout.flush()
-
-    stdout.write(GREETING + "\n")
+    screen.say(GREETING)
     await send(first or CommandIn("mock"))
     try:
-        while (line := await lines.get()) != "":
+        while (line := await screen.read()) != "":
             line = clean_text(line)  # bytes that are not UTF-8 arrive as surrogates
             if line.strip().lower() in QUIT:
                 break
-            if line.strip().startswith("```"):  # a pasted block: everything up to the closing fence
-                block = [line.rstrip("\n")]
-                while (more := await lines.get()) != "":
-                    block.append(more.rstrip("\n"))
-                    if more.strip() == "```":
-                        break
-                await send(TextIn("\n".join(block)))
-                continue
             payload = parse_line(line, buttons)
             if isinstance(payload, ChoiceIn) and _skips(payload, buttons):
-                stdout.write("Skip this question? Type y to skip, anything else to keep answering.\n> ")
-                stdout.flush()
-                if (await lines.get()).strip().lower() not in ("y", "yes"):
-                    stdout.write("Not skipped; carry on.\n")
-                    prompt()
+                screen.say("Skip this question? Type y to skip, anything else to keep answering.")
+                if (await screen.read()).strip().lower() not in ("y", "yes"):
+                    screen.say("Not skipped; carry on.")
                     continue
             await send(payload)
     finally:
-        stdout.write(BYE)
-        stdout.flush()
+        screen.say(BYE)
 
 
 def _skips(payload: ChoiceIn, buttons: Buttons) -> bool:

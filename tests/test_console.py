@@ -167,7 +167,7 @@ async def test_a_pasted_code_block_is_one_message() -> None:
     import io
     from datetime import UTC, datetime
 
-    from adapters.console import run_console
+    from adapters.console import PlainScreen, run_console
     from bot.core.events import Inbound
 
     seen: list[Inbound] = []
@@ -178,9 +178,8 @@ async def test_a_pasted_code_block_is_one_message() -> None:
 
     pasted = "```sql\nSELECT a,\n       b\nFROM t\n```\n/done\n"
     out = io.StringIO()
-    await run_console(
-        dispatch, lambda: datetime(2026, 1, 1, tzinfo=UTC), user="u", stdin=io.StringIO(pasted), stdout=out
-    )
+    screen = PlainScreen(io.StringIO(pasted), out)
+    await run_console(dispatch, lambda: datetime(2026, 1, 1, tzinfo=UTC), user="u", screen=screen)
     payloads = [e.payload for e in seen[1:]]
     assert payloads == [TextIn("```sql\nSELECT a,\n       b\nFROM t\n```"), CommandIn("done", ())]
 
@@ -210,3 +209,27 @@ def test_bytes_that_are_not_utf8_are_answered_and_survive_a_restart(tmp_path: Pa
         )
         assert done.returncode == 0 and b"Traceback" not in done.stderr, done.stderr.decode()
         assert b"Bye" in done.stdout
+
+
+def test_a_terminal_draws_scores_as_a_table_ticks_in_colour_and_cards_framed() -> None:
+    from rich.console import Console
+
+    from adapters.terminal import rich_reply
+    from bot.core.events import Button
+
+    card = Reply(
+        "Overall: 2.4/4 over 3 answers\n\nBy topic:\n  7.3 Objective functions, metrics and evaluation: 3.5/4 (2)\n"
+        "  5.2.1 Probability: 0.5/4 (1)\nGaps: 5.2.1 Probability\n✓ Precision is TP / (TP + FP)\n"
+        "✗ You said: “recall ignores false negatives”. It is TP / (TP + FN).\n```\nSELECT 1\n```",
+        buttons=(Button("Start a mock round", "menu:start"),),
+        title="📋 Scorecard",
+    )
+    console = Console(record=True, width=70, color_system="truecolor")
+    console.print(rich_reply(card, None))
+    text = console.export_text(clear=False)
+    assert "📋 Scorecard" in text.splitlines()[0] and text.splitlines()[0].startswith("╭")  # framed, titled
+    rows = [line for line in text.splitlines() if "/4" in line and ("7.3" in line or "5.2.1 Prob" in line)]
+    assert len(rows) == 2 and rows[0].index("3.5/4") == rows[1].index("0.5/4")  # one column of scores
+    styled = console.export_html(inline_styles=True)
+    assert "color: #008000" in styled and "color: #800000" in styled  # green tick line, red cross line
+    assert "[1]" in text and "Start a mock round" in text and "SELECT 1" in text
