@@ -283,7 +283,7 @@ def _rubric(bank: Bank, question_id: str, stage: int, follow_up: int | None) -> 
         return rubric_for(item, stage)
     if not 0 <= follow_up < len(follow_ups_of(item, stage)):
         return f"follow-up must be 0-{len(follow_ups_of(item, stage)) - 1}"
-    return follow_up_rubric(item, follow_up, stage) or "that follow-up has no rubric yet"
+    return follow_up_rubric(item, follow_up, stage)
 
 
 async def _grade(settings: Settings, question_id: str, stage: int, follow_up: int | None) -> int:

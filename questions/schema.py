@@ -112,22 +112,15 @@ class KeyPoint(Strict):
     """One rubric item: the point in words, the claims that state it, the wrong claims that contradict it."""
 
     point: Text
-    claims: list[Claim] = Field(default_factory=list)
+    claims: list[Claim] = Field(min_length=1)
     contradictions: list[Contradiction] = Field(default_factory=list)
     weight: int = Field(default=1, ge=1, le=3)
-    phrasings: list[Text] = Field(default_factory=list)  # LEGACY keyword form, until every rubric is converted
 
     @model_validator(mode="after")
     def _weighty_points_list_contradictions(self) -> KeyPoint:
-        if not self.claims and len(self.phrasings) < 2:
-            raise ValueError("a key point needs claims")
-        if self.claims and self.weight >= 2 and not self.contradictions:
+        if self.weight >= 2 and not self.contradictions:
             raise ValueError("a key point of weight 2 or more needs at least one contradiction")
         return self
-
-    @property
-    def legacy(self) -> bool:
-        return not self.claims
 
 
 class FollowUp(Strict):
@@ -161,10 +154,8 @@ def _check_bare_numbers(points: list[KeyPoint], prompt: str, where: str) -> None
                     )
 
 
-def _check_targets(follow_ups: list[FollowUp | str], key_points: list[KeyPoint], where: str) -> None:
+def _check_targets(follow_ups: list[FollowUp], key_points: list[KeyPoint], where: str) -> None:
     for i, f in enumerate(follow_ups):
-        if isinstance(f, str):
-            continue
         bad = [t for t in f.targets if not 0 <= t < len(key_points)]
         if bad:
             raise ValueError(f"{where}.{i}.targets: {bad[0]} is not a key point index (0-{len(key_points) - 1})")
@@ -186,7 +177,7 @@ class _Asked(Identified):
     ]
     hints: list[Text] = Field(min_length=1, max_length=3)
     key_points: list[KeyPoint] = Field(min_length=2)
-    follow_ups: list[FollowUp | Text] = Field(default_factory=list)
+    follow_ups: list[FollowUp] = Field(default_factory=list)
     roles: list[Role] = Field(min_length=1)
     seniority: list[Seniority] = Field(min_length=1)
     minutes: int = Field(ge=1, le=60)
@@ -198,8 +189,7 @@ class _Asked(Identified):
         _check_targets(self.follow_ups, self.key_points, "follow_ups")
         _check_bare_numbers(self.key_points, self.prompt, "key_points.")
         for i, f in enumerate(self.follow_ups):
-            if not isinstance(f, str):
-                _check_bare_numbers(f.key_points, f"{self.prompt}\n{f.ask}", f"follow_ups.{i}.key_points.")
+            _check_bare_numbers(f.key_points, f"{self.prompt}\n{f.ask}", f"follow_ups.{i}.key_points.")
         return self
 
 
@@ -352,7 +342,7 @@ class BehavioralQuestion(_Asked):
     listens_for: list[Text] = Field(min_length=2)
     red_flags: list[Text] = Field(min_length=1)
     structure: Text
-    follow_ups: list[FollowUp | Text] = Field(min_length=2)
+    follow_ups: list[FollowUp] = Field(min_length=2)
 
     @model_validator(mode="after")
     def _group_matches_section(self) -> BehavioralQuestion:
@@ -364,7 +354,7 @@ class BehavioralQuestion(_Asked):
 class DesignStage(Strict):
     stage: Stage
     prompt: Text
-    probes: list[FollowUp | Text] = Field(min_length=1)
+    probes: list[FollowUp] = Field(min_length=1)
     hints: list[Text] = Field(min_length=1, max_length=3)
     key_points: list[KeyPoint] = Field(min_length=2)
     reference: Text
@@ -388,7 +378,7 @@ class DesignScenario(Identified):
     difficulty: Literal["medium", "hard"]
     prompt: Text
     stages: list[DesignStage] = Field(min_length=4, max_length=4)
-    facts: list[Fact] = Field(default_factory=list)
+    facts: list[Fact] = Field(min_length=4)  # a candidate's clarifying questions need answers
     trade_offs: list[Text] = Field(min_length=2)
     roles: list[Role] = Field(min_length=1)
     seniority: list[Seniority] = Field(min_length=1)

@@ -105,9 +105,11 @@ questions:
     hints: [COUNT(*)]
     key_points:
       - point: COUNT(*) counts rows
-        phrasings: [count star, counts rows]
+        claims:
+          - says: [count (star|rows)]
       - point: One row comes back
-        phrasings: [one row, single row]
+        claims:
+          - says: [(one|single) row]
     sql:
       tables:
         t: [a INTEGER, b TEXT]
@@ -208,9 +210,11 @@ questions:
     hints: [add one]
     key_points:
       - point: Adds one
-        phrasings: [adds one, plus one]
+        claims:
+          - says: [(adds|plus) one]
       - point: Works for negatives
-        phrasings: [negative numbers, below zero]
+        claims:
+          - says: [(negative numbers|below zero)]
     tests:
       function: inc
       solution: |

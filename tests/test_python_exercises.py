@@ -79,7 +79,10 @@ def toy(**tests: object) -> TechnicalQuestion:
             "kind": "coding",
             "prompt": "Write f(x) returning x + 1.",
             "hints": ["add one"],
-            "key_points": [{"point": "p", "phrasings": ["a b", "c d"]}, {"point": "q", "phrasings": ["e f", "g h"]}],
+            "key_points": [
+                {"point": "p", "claims": [{"says": ["adds one"]}]},
+                {"point": "q", "claims": [{"says": ["returns integer"]}]},
+            ],
             "reference_answer": "    def f(x):\n        return x + 1",
             "roles": ["mle"],
             "seniority": ["junior"],

@@ -19,18 +19,16 @@ def rubric_for(item: Gradable, stage: int = 0) -> Rubric:
     return Rubric(item.id, "technical", item.prompt, tuple(item.key_points), item.reference_answer)
 
 
-def follow_ups_of(item: Gradable, stage: int = 0) -> list[FollowUp | str]:
+def follow_ups_of(item: Gradable, stage: int = 0) -> list[FollowUp]:
     """The follow-up questions of a question, or the probes of a design stage."""
     if isinstance(item, DesignScenario):
         return list(item.stages[stage].probes)
     return list(item.follow_ups)
 
 
-def follow_up_rubric(item: Gradable, index: int, stage: int = 0) -> Rubric | None:
-    """A follow-up's own rubric; None for a follow-up still written as a bare question."""
+def follow_up_rubric(item: Gradable, index: int, stage: int = 0) -> Rubric:
+    """A follow-up's own rubric, named after the question it follows."""
     follow_up = follow_ups_of(item, stage)[index]
-    if isinstance(follow_up, str):
-        return None
     base = rubric_for(item, stage)
     return Rubric(
         f"{base.question_id}/f{index}", "follow_up", follow_up.ask, tuple(follow_up.key_points), follow_up.reference

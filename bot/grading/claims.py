@@ -17,7 +17,6 @@ from rapidfuzz import fuzz
 
 from bot.grading.patterns import (
     Expansion,
-    PatternError,
     PToken,
     Span,
     expand,
@@ -50,7 +49,6 @@ class _Side:
     subject: tuple[Expansion, ...]
     says: tuple[Expansion, ...]
     correction: str = ""
-    legacy: bool = False  # a keyword-form point: no reversed or negated readings
 
 
 @dataclass(frozen=True)
@@ -66,21 +64,10 @@ def _side(claim: Claim, correction: str = "") -> _Side:
     return _Side(subject, tuple(e for s in claim.says for e in expand(s)), correction)
 
 
-def _legacy(kp: KeyPoint) -> tuple[_Side, ...]:
-    """A keyword-form point (until every rubric is converted): each phrasing is a says pattern."""
-    says: list[Expansion] = []
-    for phrasing in kp.phrasings:
-        try:
-            says += expand(re.sub(r"[()|?]|\.\.\.", " ", phrasing))
-        except PatternError:  # only function words ("I should have"): nothing to match
-            continue
-    return (_Side((), tuple(says), legacy=True),)
-
-
 def _compile(rubric: Rubric) -> tuple[_Point, ...]:
     points = []
     for kp in rubric.key_points:
-        claims = _legacy(kp) if kp.legacy else tuple(_side(c) for c in kp.claims)
+        claims = tuple(_side(c) for c in kp.claims)
         contras = tuple(_side(c, c.correction) for c in kp.contradictions)
         terms = frozenset(t.stem for side in claims for e in side.says for t in e.tokens if t.text not in STOPWORDS)
         points.append(_Point(kp, claims, contras, terms))
@@ -281,7 +268,7 @@ class ClaimGrader:
         # A negated or reversed reading contradicts the point only when no other clause states it: an answer
         # that says both (symmetric facts, "min here, max there") is not caught in a contradiction by a guess.
         for side in point.claims:
-            if side.legacy or confirmed is not None:
+            if confirmed is not None:
                 continue
             negated = [f for f in found[id(side)] if f.negated]
             if negated:

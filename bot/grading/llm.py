@@ -53,8 +53,8 @@ PROBE = Rubric(
     "technical",
     "What does bagging do?",
     (
-        KeyPoint.model_construct(point="Trains models on bootstrap samples"),
-        KeyPoint.model_construct(point="Averages them"),
+        KeyPoint.model_construct(point="Trains models on bootstrap samples", claims=[]),
+        KeyPoint.model_construct(point="Averages them", claims=[]),
     ),
     "",
 )

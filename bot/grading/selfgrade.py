@@ -16,7 +16,6 @@ class SelfGrade:
     score: float
     missed: tuple[str, ...]  # points the reference does not confirm
     flags: tuple[str, ...]
-    legacy: bool  # still in the keyword form
 
 
 def self_grades(bank: Bank) -> list[SelfGrade]:
@@ -29,13 +28,11 @@ def self_grades(bank: Bank) -> list[SelfGrade]:
         pairs.append((main, main.reference))
         for n in range(len(follow_ups_of(item, stage))):
             rubric = follow_up_rubric(item, n, stage)
-            if rubric is not None:
-                pairs.append((rubric, rubric.reference))
+            pairs.append((rubric, rubric.reference))
     grader = ClaimGrader()
     out = []
     for rubric, reference in pairs:
         verdict = grader.grade_sync(rubric, reference)
         missed = tuple(p.point for p in verdict.points if p.status != "confirmed")
-        legacy = any(kp.legacy for kp in rubric.key_points)
-        out.append(SelfGrade(rubric.question_id, verdict.score, missed, tuple(verdict.flags), legacy))
+        out.append(SelfGrade(rubric.question_id, verdict.score, missed, tuple(verdict.flags)))
     return sorted(out, key=lambda g: (g.score, g.item_id))

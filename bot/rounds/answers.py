@@ -156,15 +156,15 @@ class RoundAnswers:
         result = rnd.results[-1]
         index = rnd.follow_up_index or 0
         own_rubric = follow_up_rubric(item, index, rnd.stage)
-        own = await self.answering.grader.grade(own_rubric, answer) if own_rubric is not None else None
+        own = await self.answering.grader.grade(own_rubric, answer)
         main = await self.answering.grader.grade(rubric_for(item, rnd.stage), answer)
         ask = rnd.follow_up
         rnd.answer = []
-        if "dont_know" in main.flags or (own is not None and "dont_know" in own.flags):
+        if "dont_know" in main.flags or "dont_know" in own.flags:
             ctx.records.append(
                 AnswerRecord(rnd.round_id, result, answer, {"follow_up": ask, "dont_know": True}, ctx.now, True)
             )
-            teach = own_rubric.reference if own_rubric is not None else ""
+            teach = own_rubric.reference.strip()
             note = "That's fine; it's a good one to learn." + (f" In short: {teach}" if teach else "")
             await self._after_follow_up(ctx, rnd, item, note)
             return
@@ -181,16 +181,12 @@ class RoundAnswers:
             if new_raw > result.raw_score:
                 result.raw_score = round(new_raw, 2)
                 result.score = round(max(0.0, new_raw - HINT_PENALTY * result.hints_used), 2)
-        verdict = {"follow_up": ask, "gained": gained, **({"own": own.to_json()} if own else {})}
+        verdict = {"follow_up": ask, "gained": gained, "own": own.to_json()}
         ctx.records.append(AnswerRecord(rnd.round_id, result, answer, verdict, ctx.now, follow_up=True))
-        parts = []
-        if own is not None:
-            parts.append(f"Follow-up: {own.score:.1f}/4\n{own.feedback}")
+        parts = [f"Follow-up: {own.score:.1f}/4\n{own.feedback}"]
         if gained:
             parts.append("That also covered " + "; ".join(gained) + f". Score now {result.score:.1f}/4.")
-        elif own is None:
-            parts.append("Thanks. That follow-up didn't add any of the points that were missing.")
-        if own_rubric is not None and own_rubric.reference:
+        if own_rubric.reference:
             parts.append("A strong follow-up answer: " + own_rubric.reference.strip())
         await self._after_follow_up(ctx, rnd, item, "\n\n".join(parts))
 

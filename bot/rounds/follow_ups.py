@@ -27,9 +27,7 @@ class Probe:
     why: str
 
 
-def choose(
-    follow_ups: Sequence[FollowUp | str], points: Sequence[PointResult], *, only_gaps: bool = False
-) -> Probe | None:
+def choose(follow_ups: Sequence[FollowUp], points: Sequence[PointResult], *, only_gaps: bool = False) -> Probe | None:
     """`only_gaps`: ask nothing when every point was covered (a design stage moves on)."""
     if not follow_ups:
         return None
@@ -38,16 +36,12 @@ def choose(
         if status == "confirmed":
             break
         for n, f in enumerate(follow_ups):
-            if isinstance(f, FollowUp) and i in f.targets:
+            if i in f.targets:
                 return Probe(n, f.ask, _WHY[status])
     covered = all(p.status == "confirmed" for p in points)
     if covered and only_gaps:
         return None
-    deeper = [n for n, f in enumerate(follow_ups) if isinstance(f, FollowUp) and not f.targets]
+    deeper = [n for n, f in enumerate(follow_ups) if not f.targets]
     if covered and deeper:
-        return Probe(deeper[0], _ask(follow_ups[deeper[0]]), DEEPER)
-    return Probe(0, _ask(follow_ups[0]), DEEPER if covered else "")
-
-
-def _ask(follow_up: FollowUp | str) -> str:
-    return follow_up if isinstance(follow_up, str) else follow_up.ask
+        return Probe(deeper[0], follow_ups[deeper[0]].ask, DEEPER)
+    return Probe(0, follow_ups[0].ask, DEEPER if covered else "")
