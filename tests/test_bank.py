@@ -12,7 +12,7 @@ from bot.cli import main
 from bot.config import load_settings
 from bot.configured import load_questions
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid, load_bank, load_bank_cached
-from questions.report import OTHER_FLOORS, TECHNICAL_FLOORS, quiz_answer_stats, stats_table
+from questions.report import AREA_FLOORS, OTHER_FLOORS, TECHNICAL_FLOORS, quiz_answer_stats, stats_table
 from questions.schema import QuizQuestion
 
 
@@ -35,6 +35,9 @@ def test_other_floors(shipped: Bank) -> None:
     assert len(shipped.behavioral) >= OTHER_FLOORS["behavioral"]
     assert len(shipped.design) >= OTHER_FLOORS["design"]
     assert len(shipped.quiz) >= OTHER_FLOORS["quiz"]
+    assert TECHNICAL_FLOORS["9.1"] + TECHNICAL_FLOORS["9.2"] >= 90 and sum(TECHNICAL_FLOORS.values()) >= 620
+    for area, (prefix, floor) in AREA_FLOORS.items():
+        assert sum(1 for qid in shipped.technical if qid.startswith(prefix)) >= floor, area
     groups = Counter(q.group for q in shipped.behavioral.values())
     assert set(groups) == {"background", "interests", "communication", "personality"} and min(groups.values()) >= 12
     assert any(c.section == "2.3.2" for c in shipped.cards.values())
