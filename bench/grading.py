@@ -1,6 +1,6 @@
 """How well the offline claim grader orders blind labelled answers, and its latency.
 
-Labelled files live in bench/labels/: `tuning.yaml` (rubric authors may read it) and
+Labelled files live in bench/labels/: `tuning.yaml` and `tuning-b.yaml` (rubric authors may read them) and
 `heldout.yaml` (never read while rubrics are written). Figures are reported per file; the
 held-out ones are the result. Latency is compared with a baseline from the same run: splitting
 the same answer into clauses.
