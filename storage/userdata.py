@@ -6,14 +6,14 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.progress.records import LinkCodeRecord, LinkRecord, LinkView, StatsView, UnlinkRecord
+from bot.subscriptions.schedule import zone
 from storage.models import (
     AnswerRow,
     CardRow,
@@ -142,7 +142,7 @@ class UserDataQueries:
         zone_name = await self.session.scalar(
             select(SubscriptionRow.zone).where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind == "daily")
         )
-        local = _zone_or_utc(zone_name)
+        local = zone(zone_name) if zone_name else UTC  # a daily subscriber's zone, validated when set
         practised = (AnswerRow.user_id == user_id, AnswerRow.skipped.is_(False))  # quiz drills count as practice
         answered = await self.session.scalars(select(AnswerRow.created_at).where(*practised))
         return StatsView(
@@ -351,11 +351,3 @@ async def disputes_for_authors(session: AsyncSession) -> list[dict[str, Any]]:
             }
         )
     return out
-
-
-def _zone_or_utc(name: str | None) -> tzinfo:
-    """A daily subscriber's zone (validated when they set it); UTC for everyone else."""
-    try:
-        return ZoneInfo(name) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
