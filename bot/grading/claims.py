@@ -25,7 +25,7 @@ from bot.grading.patterns import (
     token_matches,
     typo,
 )
-from bot.grading.text import CONTRAST, NEGATION_BEFORE, NEGATIONS, STOPWORDS, Clause, clauses
+from bot.grading.text import CONTRAST, NEGATION_BEFORE, NEGATIONS, STOPWORDS, Clause, Token, clauses, stem
 from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
 
@@ -40,6 +40,12 @@ _NOT_REALLY_NEGATED = {"only", "just", "merely", "simply"}  # "not only reduces 
 _PASSIVE = {"by", "via", "through"}
 _CONJUNCTIONS = {"and", "or", "but", "so", "while", "whereas", "then"}  # a negation before one belongs elsewhere
 NEGATION_WINDOW = 4
+# Words after a wrong claim that reject it ("a random split would leak"): the contradiction is quoted, not made.
+_REJECTION = frozenset(
+    stem(w)
+    for w in "wrong mistake mistaken misleading naive tempting pitfall flawed incorrect fallacy myth misconception"
+    " leak leaks leakage trap".split()
+)
 
 
 @dataclass(frozen=True)
@@ -128,10 +134,14 @@ class _Reading:
             if earlier:
                 end = max(m[2] for m in earlier)
                 return {m[3] for m in earlier if m[2] == end}
+            if self.parts[prev].header:
+                break
         return None
 
-    def negated(self, ci: int, span: Span) -> bool:
+    def negated(self, ci: int, span: Span, exp: Expansion | None = None) -> bool:
         toks = self.parts[ci].tokens
+        if exp is not None and self._negated_inside(toks, span, exp):
+            return True
         lo = max(0, span.start - NEGATION_WINDOW)
         for m in self.mentions:  # a negation before the subject belongs to something else
             if m[0] == ci and lo < m[2] <= span.start:
@@ -151,6 +161,29 @@ class _Reading:
                 return True
         return False
 
+    @staticmethod
+    def _negated_inside(toks: tuple[Token, ...], span: Span, exp: Expansion) -> bool:
+        """A negation between the matched words ("dropout does not reduce overfitting") that the
+        pattern does not have itself, unless a break follows it ("bagging, not boosting, reduces
+        variance") or it reads "not only"."""
+        own = sum(p.text in NEGATIONS for p in exp.tokens)
+        inside = 0
+        for i in range(span.start + 1, span.end - 1):
+            if toks[i].text not in NEGATIONS or toks[i + 1].text in _NOT_REALLY_NEGATED:
+                continue
+            target = next((h for h in span.hits if h > i), span.end)
+            if not any(t.after_break for t in toks[i + 1 : target + 1]):
+                inside += 1
+        return inside > own
+
+    def rejected(self, ci: int, span: Span) -> bool:
+        """The clause names a wrong claim to reject it: "a random split would leak", "X is a mistake"."""
+        toks = self.parts[ci].tokens
+        for i in range(span.end, len(toks)):
+            if toks[i].stem in _REJECTION and not any(t.text in NEGATIONS for t in toks[max(span.end, i - 2) : i]):
+                return True
+        return False
+
     def find(self, side: _Side, *, flip: bool = False) -> list[_Found]:
         """Where `side` is said about its own subject (or anywhere, when it has none)."""
         out = []
@@ -165,7 +198,7 @@ class _Reading:
                         subject = self.bound(ci, span)
                         if subject is None or not subject & set(side.subject):
                             continue
-                    out.append(_Found(ci, span, self.negated(ci, span)))
+                    out.append(_Found(ci, span, self.negated(ci, span, exp)))
         return out
 
     def said_unbound(self, side: _Side) -> bool:
@@ -178,7 +211,7 @@ class _Reading:
                     continue
                 for span in find(exp, clause.tokens):
                     subject = self.bound(ci, span)
-                    if subject is None and not self.negated(ci, span):
+                    if subject is None and not self.negated(ci, span, exp):
                         return True
         return False
 
@@ -260,7 +293,7 @@ class ClaimGrader:
             return PointVerdict(kp.point, status, quote, kp.weight, correction)
 
         for side in point.contradictions:
-            hits = [f for f in reading.find(side) if not f.negated]
+            hits = [f for f in reading.find(side) if not f.negated and not reading.rejected(f.clause, f.span)]
             if hits:
                 return verdict("contradicted", hits[0], side.correction)
         found = {id(side): reading.find(side) for side in point.claims}

@@ -31,7 +31,7 @@ _ARITHMETIC = frozenset("+-*/^")
 _TOLERANCE = re.compile(r"~\s*(\d+(?:\.\d+)?%?)")
 _SYNTAX = re.compile(r"(\(|\)|\||\.\.\.)")
 _GAP = "zzgapzz"  # stands for `...` while a reading is tokenised
-_BARRIER = NEGATIONS | CONTRAST | {"but", "however", "whereas", "while", "although"}
+_BARRIER = CONTRAST | {"but", "however", "whereas", "while", "although"}
 
 
 class PatternError(ValueError):
@@ -76,6 +76,7 @@ class Expansion:
 class Span:
     start: int
     end: int
+    hits: tuple[int, ...] = ()  # the clause tokens the pattern's words matched, for reading negations between them
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -347,7 +348,7 @@ def _find_ordered(
     for i, t in enumerate(toks):
         if not token_matches(pattern[0], t, flip):
             continue
-        pos, ok = i, True
+        pos, ok, hits = i, True, [i]
         for k, p in enumerate(pattern[1:], 1):
             last = passive and k == len(pattern) - 1
             nxt = _next_match(p, toks, pos + 1, flip, allowed=1 if last else None, directed=directed)
@@ -357,8 +358,9 @@ def _find_ordered(
                 ok = False
                 break
             pos = nxt
+            hits.append(nxt)
         if ok:
-            out.append(Span(i, pos + 1))
+            out.append(Span(i, pos + 1, tuple(hits)))
     return out
 
 
@@ -378,6 +380,8 @@ def _next_match(
         t = toks[j]
         if token_matches(p, t, flip):
             return j
+        if t.text in NEGATIONS:
+            continue  # "dropout does not reduce overfitting" is found; the grader reads it as negated
         if t.text in _BARRIER or (directed and not t.compound and t.text in DIRECTION and p.direction is None):
             return None
         if t.text != "-" and t.text not in STOPWORDS and t.text not in _LINKING:

@@ -29,6 +29,8 @@ _SYMBOLS = str.maketrans(
         "≃": "=",
         "≅": "=",
         "→": " to ",
+        "⇒": " to ",
+        "⟹": " to ",
         "≤": "<=",
         "≥": ">=",
         "σ": " sigma ",
@@ -41,6 +43,23 @@ _SYMBOLS = str.maketrans(
         "ε": " epsilon ",
         "η": " eta ",
         "π": " pi ",
+        "δ": " delta ",
+        "Δ": " delta ",
+        "ρ": " rho ",
+        "τ": " tau ",
+        "ω": " omega ",
+        "φ": " phi ",
+        "ψ": " psi ",
+        "κ": " kappa ",
+        "ν": " nu ",
+        "ξ": " xi ",
+        "ζ": " zeta ",
+        "χ": " chi ",
+        "Λ": " lambda ",
+        "Θ": " theta ",
+        "Φ": " phi ",
+        "Ω": " omega ",
+        "∞": " infinity ",
         "∑": " sum ",
         "Σ": " sum ",
         "√": " sqrt ",
@@ -48,7 +67,12 @@ _SYMBOLS = str.maketrans(
         "∇": " grad ",
     }
 )
-_TOKEN_RE = re.compile(rf"(?P<num>{EXPRESSION.pattern})|(?P<word>(?:non-)?[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])")
+_TOKEN_RE = re.compile(
+    rf"(?P<arrow><?[-=]+>)|(?P<short>\bw/o\b|\bw/(?=\s))|(?P<num>{EXPRESSION.pattern})"
+    rf"|(?P<word>(?:non-)?[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])"
+)
+# Shorthand of terse answers: an arrow reads as "to" (a function word), "w/o" as "without".
+_SHORTHAND = {"w/o": "without", "w/": "with"}
 # One spelling per word where answers differ only in form: "can't" is "cannot"; "non-linear" is
 # "nonlinear", one word, so "non-saturating" never reads as "saturating".
 _CONTRACTIONS = {"can't": "cannot", "cant": "cannot"}
@@ -181,6 +205,8 @@ NEGATIONS = frozenset(
         "nothing",
         "lack",
         "lacks",
+        "rarely",
+        "seldom",
     ]
 )
 # Negations only when followed by a word: "fails to converge", "none of the features" (but "the bootstrap
@@ -323,6 +349,13 @@ def tokens(text: str) -> tuple[Token, ...]:
         raw = m.group()
         brk = bool(out) and bool(_BREAK.search(text, previous_end, m.start()))
         previous_end = m.end()
+        if m.lastgroup == "arrow":
+            out.append(Token("to", "to", m.start(), m.end(), None, brk))
+            continue
+        if m.lastgroup == "short":
+            word = _SHORTHAND[raw]
+            out.append(Token(word, stem(word), m.start(), m.end(), None, brk))
+            continue
         if m.lastgroup == "num":
             compact = raw.replace(" ", "")
             out.append(Token(compact, compact, m.start(), m.end(), evaluate(compact.replace(",", "")), brk))
@@ -353,6 +386,7 @@ class Clause:
     original: str  # as the candidate wrote it, for quotes; token offsets point into it
     tokens: tuple[Token, ...]
     paragraph: int  # clauses of one paragraph may refer back to each other ("It reduces variance")
+    header: bool = False  # a short "Sampling:" header: a new topic, so what follows does not refer back past it
 
     @property
     def stems(self) -> tuple[str, ...]:
@@ -371,6 +405,9 @@ class Clause:
         return ("…" if a > 0 else "") + snippet + ("…" if b < len(self.original) else "")
 
 
+_HEADER = re.compile(r"^[^\s:]+(?:\s+[^\s:]+){0,3}:$")
+
+
 def clauses(text: str, limit_chars: int = 20_000) -> list[Clause]:
     out: list[Clause] = []
     for paragraph, block in enumerate(re.split(r"\n\s*\n", text[:limit_chars])):
@@ -382,5 +419,5 @@ def clauses(text: str, limit_chars: int = 20_000) -> list[Clause]:
             # Offsets back into the original text; the flags (a break before, part of a hyphenated word) stay.
             toks = tuple(replace(t, start=where[t.start], end=where[t.end - 1] + 1) for t in tokens(flat))
             if toks:
-                out.append(Clause(piece, toks, paragraph))
+                out.append(Clause(piece, toks, paragraph, bool(_HEADER.match(piece))))
     return out
