@@ -17,6 +17,7 @@ import pytest
 from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
 from bot.grading.claims import ClaimGrader
+from bot.grading.text import words
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank, load_bank
 from questions.schema import KeyPoint
@@ -311,3 +312,37 @@ def test_claim_form_patterns_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="unclosed"):
         KeyPoint(point="p", claims=[{"says": ["(lower|reduce variance"]}])
     assert KeyPoint(point="p", claims=[{"subject": ["bagging"], "says": ["variance"]}]).claims
+
+
+def test_a_negation_between_the_claims_words_is_read(grader: ClaimGrader, bank: Bank) -> None:
+    for answer in (
+        "A random forest's variance never drops, whatever you average.",
+        "A random forest rarely reduces variance.",
+    ):
+        assert grade(grader, bank, "fx-rf-vs-gbm", answer).points[0].status == "contradicted", answer
+    aside = grade(grader, bank, "fx-rf-vs-gbm", "A random forest, not a single tree, has variance that drops.")
+    assert aside.points[0].status == "confirmed"
+
+
+def test_a_wrong_claim_named_to_reject_it_is_not_a_contradiction(grader: ClaimGrader, bank: Bank) -> None:
+    rejected = grade(
+        grader, bank, "fx-rf-vs-gbm", "Saying a random forest reduces bias would be a mistake. It reduces variance."
+    )
+    made = grade(grader, bank, "fx-rf-vs-gbm", "A random forest reduces bias. It is great.")
+    assert rejected.points[0].status == "confirmed" and made.points[0].status == "contradicted"
+
+
+def test_a_header_starts_a_new_topic(grader: ClaimGrader, bank: Bank) -> None:
+    """Without the header, "reduces bias" would be read as said of the random forest."""
+    answer = "A random forest reduces variance.\nThe other method:\nreduces bias by fitting residuals."
+    verdict = grade(grader, bank, "fx-rf-vs-gbm", answer)
+    assert verdict.points[0].status == "confirmed"
+    joined = grade(grader, bank, "fx-rf-vs-gbm", "A random forest reduces variance.\nIt also reduces bias.")
+    assert joined.points[0].status == "contradicted"
+
+
+def test_terse_shorthand_reads_as_words() -> None:
+    assert words("bagging -> lower variance") == ["bagging", "to", "lower", "variance"]
+    assert words("a => b, c ⇒ d") == ["a", "to", "b", "c", "to", "d"]
+    assert words("train w/o dropout, w/ L2") == ["train", "without", "dropout", "with", "l2"]
+    assert words("Δ loss, ρ = 0.3") == ["delta", "loss", "rho", "=", "0.3"]
