@@ -313,10 +313,6 @@ class Token:
     after_break: bool = False  # a comma, colon, bracket or dash stands between it and the token before
     compound: bool = False  # part of a hyphenated word ("cut-off", "trade-off"): never a direction
 
-    @property
-    def is_word(self) -> bool:
-        return self.value is None and self.text[:1].isalnum()
-
 
 # Superscripts before NFKC, which would turn "1.96²" into "1.962" and "Xᵀ" into "XT".
 _SUPERSCRIPTS = str.maketrans({**{c: f"^{i}" for i, c in enumerate("⁰¹²³⁴⁵⁶⁷⁸⁹")}, "ᵀ": "^T", "⁻": "^-", "ᵗ": "^t"})
@@ -375,10 +371,6 @@ def tokens(text: str) -> tuple[Token, ...]:
 
 def words(text: str) -> list[str]:
     return [t.text for t in tokens(normalise(text))]
-
-
-def content_stems(text: str) -> list[str]:
-    return [t.stem for t in tokens(normalise(text)) if t.text not in STOPWORDS and len(t.text) > 1]
 
 
 @dataclass(frozen=True)
