@@ -19,8 +19,9 @@ import threading
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TextIO
 
+from adapters.screen import Buttons, Screen, keep_attachment
 from adapters.text import parse_command
 from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn, clean_text
 
@@ -31,8 +32,6 @@ GREETING = (
 )
 BYE = "\nBye! Your progress is saved; run the same command to continue.\n"
 QUIT = ("/quit", "/exit")
-
-Buttons = list[tuple[str, str]]  # (label, choice id) of the last reply's buttons
 
 
 def parse_line(line: str, buttons: Buttons) -> Payload:
@@ -60,19 +59,6 @@ def render(reply: Reply, files: Path | None = None) -> tuple[str, Buttons]:
     return "\n".join(lines), buttons
 
 
-def keep_attachment(reply: Reply, files: Path | None) -> str | None:
-    """A terminal cannot show a file: save it in the user's folder and say where."""
-    a = reply.attachment
-    if a is None:
-        return None
-    if files is None:
-        return f"  [file: {a.filename}, {len(a.data):,} bytes]"
-    files.mkdir(parents=True, exist_ok=True)
-    target = files / Path(a.filename).name
-    target.write_bytes(a.data)
-    return f"  [saved {a.filename} ({len(a.data):,} bytes) to {target}]"
-
-
 def _layout(cells: list[str], width: int = 78) -> str:
     """Buttons in rows that fit the terminal, not one long line."""
     rows: list[str] = []
@@ -88,18 +74,6 @@ def _layout(cells: list[str], width: int = 78) -> str:
 def user_files(files: Path, user: str) -> Path:
     """Each user's saved files apart: one user's /export never overwrites another's."""
     return files / (re.sub(r"[^\w.-]", "_", user)[:64] or "user")
-
-
-class Screen(Protocol):
-    """Where the console reads and writes: plain lines (pipes, scripts, tests) or a real terminal."""
-
-    async def read(self) -> str:
-        """The next message, prompting for it; "" at end of input, Ctrl-D or Ctrl-C."""
-        ...
-
-    def say(self, text: str) -> None: ...
-
-    def show(self, reply: Reply, files: Path | None) -> Buttons: ...
 
 
 class PlainScreen:

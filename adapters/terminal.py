@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from adapters.console import Buttons, keep_attachment
+from adapters.screen import Buttons, keep_attachment
 from adapters.text import fenced_parts
 from bot.core.events import Reply
 

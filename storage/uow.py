@@ -19,6 +19,7 @@ from bot.core.state import DialogueState
 from bot.rounds.records import RoundRecord
 from storage.database import READONLY, connection_slots, session_factory
 from storage.models import AnswerRow, DialogueStateRow, DisputeRow, Identity, ProcessedMessage, RoundRow, User
+from storage.outbox import OutboxQueries
 from storage.scheduling import SchedulingQueries, aware
 from storage.userdata import UserDataQueries
 
@@ -46,7 +47,7 @@ _SAVE_STATE = (
 )
 
 
-class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
+class SqlUnitOfWork(SchedulingQueries, OutboxQueries, UserDataQueries):
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -318,8 +319,8 @@ class SqlUnitOfWork(SchedulingQueries, UserDataQueries):
                 )
             elif isinstance(rec, DisputeReasonRecord):
                 await self._give_reason(user_id, rec)
-            else:
-                await self.write_scheduling_record(user_id, rec) or await self.write_user_record(user_id, rec)
+            elif not (await self.write_scheduling_record(user_id, rec) or await self.write_outbox_record(rec)):
+                await self.write_user_record(user_id, rec)
 
     async def _give_reason(self, user_id: int, rec: DisputeReasonRecord) -> None:
         latest = (

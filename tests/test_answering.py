@@ -1,4 +1,4 @@
-"""The shared answer flow: a rated round question schedules its review like a rated daily question."""
+"""The shared answer flow: a rated or skipped round question is recorded and scheduled for review like a daily one."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bot.answering import srs
-from bot.answering.records import CardRecord, RatingRecord
+from bot.answering.records import AnswerRecord, CardRecord, RatingRecord
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import ChoiceIn
+from bot.core.events import ChoiceIn, TickIn
 from bot.engine import Engine
 from storage.uow import SqlUnitOfWork
 from tests.conftest import Conversation, FakeClock, cmd, make_event, text
+from tests.test_daily_and_quiz_engine import Chat
 from tests.test_engine_round import GOOD, answer_and_finish, current_qid
 
 
@@ -49,3 +50,28 @@ async def test_rated_round_questions_are_stored_as_review_cards(
         cards = await uow.load_cards(user)
         stats = await uow.stats(user, datetime(2026, 3, 2, 9, tzinfo=UTC))
     assert len(cards) == 3 and stats.cards == 3
+
+
+async def test_a_skipped_question_is_recorded_and_comes_back_the_same_way_in_a_round_and_daily(
+    engine: Engine, clock: FakeClock
+) -> None:
+    conv = Conversation(engine)
+    await conv.send(cmd("mock", "technical", "easy", "3"))
+    in_round = current_qid(conv)
+    await conv.send(text("a first thought"))
+    await conv.send(cmd("skip"))
+    daily = Chat(engine)
+    await daily.send(cmd("daily", "09:00", "UTC"))
+    await daily.send(TickIn("daily", "1"))
+    assert daily.state.daily is not None
+    in_daily = daily.state.daily.question_id
+    await daily.press("Skip")
+
+    for records, qid in ((conv.records, in_round), (daily.records, in_daily)):
+        skipped = [r for r in records if isinstance(r, AnswerRecord)]
+        assert [(r.result.question_id, r.result.skipped, r.answer_text) for r in skipped] == [(qid, True, "")]
+        assert skipped[0].result.points and {p.status for p in skipped[0].result.points} == {"missed"}
+        cards = [r.card for r in records if isinstance(r, CardRecord)]
+        assert [c.question_id for c in cards] == [qid]
+        assert cards[0].due == srs.review(None, qid, "again", clock.now).due
+    assert conv.state.round is not None and conv.state.round.answer == []  # the next question starts afresh

@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.discord.adapter import INTENTS, SIMPLE_COMMANDS, DiscordAdapter
+from adapters.discord.adapter import INTENTS, DiscordAdapter
+from adapters.discord.commands import SIMPLE_COMMANDS
 from adapters.discord.render import MAX_CONTENT, render
 from bot.app import App, build_app, discord_runtime, setup_logging
 from bot.config import Settings, load_settings

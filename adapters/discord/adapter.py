@@ -11,59 +11,32 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 import aiohttp
 import discord
 import yarl
 from discord import app_commands
 
+from adapters.discord.commands import add_commands
 from adapters.discord.render import ChoiceButton, Outgoing, answer_form, done_choice_of, poll_answer, render
+from adapters.discord.transport import PLATFORM, DiscordTransport, map_errors
 from adapters.errors import PlatformUnreachable
 from adapters.text import parse_command
 from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
-from bot.ops.metrics import counted_sends
-from bot.rounds.presets import PRESETS
 
 log = logging.getLogger(__name__)
-PLATFORM = "discord"
-SEND_TIMEOUT = 30.0
 # The bot never joins voice, so discord.py's warnings about missing voice libraries are noise.
 discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
 INTENTS = discord.Intents.none()
 INTENTS.guilds = True
 INTENTS.dm_messages = True
-
-Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
-Level = Literal["easy", "medium", "hard", "match"]
-Length = Literal[3, 5, 8]
-DailyAction = Literal["show", "time", "zone", "days", "topics", "difficulty", "role", "pause", "resume", "stop", "now"]
-QuizAction = Literal[
-    "show", "now", "on", "off", "time", "zone", "days", "count", "open", "difficulty", "topics", "role", "leaderboard"
-]
-SIMPLE_COMMANDS = {
-    "done": "Finish your answer and have it graded",
-    "hint": "A hint for the current question (each costs a little score)",
-    "skip": "Skip the current question",
-    "repeat": "Show the current question again",
-    "time": "Time spent on this question and round",
-    "pause": "Pause the round; /mock resumes it",
-    "stop": "End the round with a scorecard",
-    "history": "Your recent rounds and scores",
-    "stats": "Your progress by book section, with a chart",
-    "export": "Everything stored about you, as files",
-    "forget": "Delete everything stored about you",
-    "settings": "Daily-question settings (DM) or this channel's quiz settings (server)",
-    "leaderboard": "This channel's quiz leaderboard",
-    "unlink": "Stop sharing progress with your other platform account",
-    "help": "What I can do",
-}
 
 
 @dataclass(frozen=True)
@@ -74,67 +47,6 @@ class DiscordSettings:
     dev_guild_id: int | None = None
     shards: str | None = None  # None: one gateway connection; "auto": as many as Discord advises; or a number
     concurrency: int = 32  # events handled at once; the database pool is sized from it
-
-
-def map_errors(exc: BaseException) -> Exception:
-    """A discord.py or network error as the delivery layer's retry decision."""
-    if isinstance(exc, discord.Forbidden | discord.NotFound):
-        # 403 (50007 cannot send messages to this user, 50001 missing access) or 404 (channel deleted):
-        # sending there again will not work until someone acts.
-        return Blocked(f"{exc.status} {exc.code}: {exc.text}")
-    if isinstance(exc, discord.DiscordServerError):
-        return RetryLater(f"{exc.status}: {exc.text}")
-    if isinstance(exc, discord.HTTPException) and exc.status == 429:
-        retry_after = exc.response.headers.get("Retry-After") if exc.response is not None else None
-        return RetryLater("429 rate limited", float(retry_after) if retry_after else None)
-    if isinstance(exc, discord.HTTPException):
-        return Rejected(f"{exc.status} {exc.code}: {exc.text}")
-    if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
-        return RetryLater(f"{type(exc).__name__}: {exc}")
-    raise exc
-
-
-class DiscordTransport:
-    """Sends one engine reply to a channel (a DM channel or a server channel) for the outbox sender."""
-
-    def __init__(
-        self,
-        client: Callable[[], discord.Client],
-        limiter: RateLimiter,
-        quiz_messages: Callable[[str], Awaitable[list[tuple[str, str]]]],
-    ) -> None:
-        self.client = client
-        self.limiter = limiter
-        self.quiz_messages = quiz_messages
-
-    @counted_sends(PLATFORM)
-    async def send(
-        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
-    ) -> tuple[str, str] | None:
-        """`thread_id` is Telegram's; a Discord thread is a channel of its own, so `chat_id` already names it."""
-        try:
-            return await asyncio.wait_for(self._send(int(chat_id), chat_kind, reply), SEND_TIMEOUT)
-        except Exception as exc:  # every failure is mapped to retry, blocked or rejected; none is swallowed
-            raise map_errors(exc) from None
-
-    async def _send(self, channel_id: int, chat_kind: str, reply: Reply) -> tuple[str, str] | None:
-        channel = self.client().get_partial_messageable(channel_id)
-        found: tuple[str, str] | None = None
-        for out in render(reply):
-            await self.limiter.acquire(str(channel_id), chat_kind == "group")
-            message = await channel.send(**out.kwargs())
-            if out.poll_ref is not None:
-                found = (str(message.id), out.poll_ref)
-        if reply.closes:
-            await self.lock_quiz(reply.closes)
-        return found
-
-    async def lock_quiz(self, run_id: str) -> None:
-        """A closed quiz's questions lose their answer buttons, so nobody answers after the results."""
-        for chat_id, message_id in await self.quiz_messages(run_id):
-            await self.limiter.acquire(chat_id, True)
-            message = self.client().get_partial_messageable(int(chat_id)).get_partial_message(int(message_id))
-            await message.edit(view=None)
 
 
 class _Hooks:
@@ -186,7 +98,7 @@ class DiscordAdapter:
         self.client: discord.Client = self._make_client()
         self.tree = app_commands.CommandTree(self.client)
         self.tree.on_error = self._on_tree_error  # type: ignore[method-assign]
-        self._add_commands()
+        add_commands(self.tree, self.on_command, self._on_answer)
         self.transport = DiscordTransport(lambda: self.client, limiter, quiz_messages)
         self._runner: asyncio.Task[None] | None = None
 
@@ -276,64 +188,8 @@ class DiscordAdapter:
 
     # ------------------------------------------------------------------ slash commands
 
-    def _add_commands(self) -> None:
-        tree = self.tree
-
-        @tree.command(name="mock", description="Start or resume a mock interview round")
-        @app_commands.describe(
-            track="What kind of round",
-            difficulty="How hard",
-            length="How many questions",
-            preset="A full loop for a role",
-        )
-        @app_commands.choices(preset=[app_commands.Choice(name=p.label, value=k) for k, p in PRESETS.items()])
-        async def mock(
-            interaction: discord.Interaction[Any],
-            track: Track | None = None,
-            difficulty: Level | None = None,
-            length: Length | None = None,
-            preset: str | None = None,
-        ) -> None:
-            args = [str(a) for a in (track, difficulty, length, preset) if a is not None]
-            await self.on_command(interaction, "mock", args)
-
-        @tree.command(name="answer", description="Add to your answer (or press the Answer button for a form)")
-        @app_commands.describe(text="Your answer, or the next part of it; /done when you have finished")
-        async def answer(interaction: discord.Interaction[Any], text: app_commands.Range[str, 1, 4000]) -> None:
-            await self.on_interaction_event(interaction, TextIn(text), thinking=True)
-
-        @tree.command(name="daily", description="One question a day by DM at your local time, with spaced repetition")
-        @app_commands.describe(action="What to change", value="e.g. 08:30, Europe/Berlin, weekdays, 5 7, medium")
-        async def daily(
-            interaction: discord.Interaction[Any], action: DailyAction | None = None, value: str | None = None
-        ) -> None:
-            await self.on_command(interaction, "daily", _args(action, value))
-
-        @tree.command(name="quiz", description="A quiz drill, or this channel's quiz (server admins set it up)")
-        @app_commands.describe(action="Channel quiz setting", value="e.g. 18:00 Europe/Berlin, mon,thu, 5, @role")
-        async def quiz(
-            interaction: discord.Interaction[Any], action: QuizAction | None = None, value: str | None = None
-        ) -> None:
-            await self.on_command(interaction, "quiz", _args(action, value))
-
-        @tree.command(name="ask", description="Ask the interviewer a clarifying question in a system design round")
-        @app_commands.describe(question="For example: how many users do we have?")
-        async def ask(interaction: discord.Interaction[Any], question: app_commands.Range[str, 1, 300]) -> None:
-            await self.on_command(interaction, "ask", question.split())
-
-        @tree.command(name="link", description="Share progress between your Telegram and Discord accounts")
-        @app_commands.describe(code="The code the other platform gave you; leave empty to get one")
-        async def link(interaction: discord.Interaction[Any], code: str | None = None) -> None:
-            await self.on_command(interaction, "link", [code] if code else [])
-
-        for name, description in SIMPLE_COMMANDS.items():
-            tree.add_command(app_commands.Command(name=name, description=description, callback=self._simple(name)))
-
-    def _simple(self, name: str) -> Callable[[discord.Interaction[Any]], Coroutine[Any, Any, None]]:
-        async def command(interaction: discord.Interaction[Any]) -> None:
-            await self.on_command(interaction, name, [])
-
-        return command
+    async def _on_answer(self, interaction: discord.Interaction[Any], text: str) -> None:
+        await self.on_interaction_event(interaction, TextIn(text), thinking=True)
 
     async def _on_tree_error(self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
         log.error("discord: slash command failed: %s", error, exc_info=error)
@@ -491,10 +347,6 @@ class DiscordAdapter:
                 return
             except Rejected as exc:
                 log.error("discord: a reply to channel %s was rejected: %s", channel, exc)
-
-
-def _args(action: str | None, value: str | None) -> list[str]:
-    return ([action] if action and action != "show" else []) + (value.split() if value else [])
 
 
 def _edit_kwargs(out: Outgoing) -> dict[str, Any]:

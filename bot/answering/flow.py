@@ -1,6 +1,6 @@
 """Answering one question, wherever it was asked (a round, the daily question).
 
-Its parts, hints, grade, reference, self-rating, dispute and review card go through one place,
+Its parts, hints, grade or skip, reference, self-rating, dispute and review card go through one place,
 so a question behaves the same in every flow and a rating always schedules the question's review.
 """
 
@@ -143,6 +143,26 @@ class AnswerFlow:
         if notes:
             parts.append("Structure:\n" + "\n".join(f"  • {n}" for n in notes))
         return Graded(result, verdict, "\n".join(p for p in parts if p))
+
+    def skip(
+        self, ctx: Ctx, item: Gradable, open_: OpenAnswer, *, round_id: str, started: datetime, stage: int = 0
+    ) -> AnswerResult:
+        """Record a skipped question with every key point missed, as a grade of it would be recorded;
+        the answer starts afresh."""
+        points = item.stages[stage].key_points if isinstance(item, DesignScenario) else item.key_points
+        result = AnswerResult(
+            question_id=item.id,
+            kind=kind_of(item),
+            section=item.section,
+            topic=topic_of(item),
+            stage=item.stages[stage].stage if isinstance(item, DesignScenario) else None,
+            skipped=True,
+            points=[PointResult(point=p.point, status="missed", weight=p.weight) for p in points],
+            seconds=int((ctx.now - started).total_seconds()),
+        )
+        ctx.records.append(AnswerRecord(round_id, result, "", {"skipped": True}, ctx.now))
+        open_.answer, open_.hints_used, open_.graded = [], 0, []
+        return result
 
     def reveal(self, ctx: Ctx, item: Gradable, note: str, choices: Choices) -> None:
         """What a strong answer looks like, then the self-rating."""

@@ -9,8 +9,7 @@ from datetime import date, timedelta
 
 from bot.answering import srs
 from bot.answering.flow import RATING_LABELS, AnswerFlow, Choices
-from bot.answering.records import AnswerRecord, CardRecord
-from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
+from bot.answering.records import CardRecord
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.core.events import Button, make_choice
@@ -143,16 +142,7 @@ class DailyQuestion:
             points = "\n".join(f"  • {p.point}" for p in question.key_points)
             ctx.say(f"Skipped. A strong answer covers:\n{points}\n\nReference answer:\n{question.reference_answer}")
             if daily.phase != "rate":  # recorded like a skipped round question, so the review log has it
-                skipped = AnswerResult(
-                    question_id=question.id,
-                    kind=kind_of(question),
-                    section=question.section,
-                    topic=topic_of(question),
-                    skipped=True,
-                    points=[PointResult(point=p.point, status="missed", weight=p.weight) for p in question.key_points],
-                    seconds=int((ctx.now - daily.sent_at).total_seconds()),
-                )
-                ctx.records.append(AnswerRecord(daily.round_id, skipped, "", {"skipped": True}, ctx.now))
+                self.answering.skip(ctx, question, daily, round_id=daily.round_id, started=daily.sent_at)
             await self._rate(ctx, "again", automatic=True)
         elif action == "done":
             if daily.phase == "rate":

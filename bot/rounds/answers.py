@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.answering.flow import HINT_PENALTY, RATING_LABELS
 from bot.answering.records import AnswerRecord
-from bot.answering.results import AnswerResult, PointResult, kind_of, topic_of
+from bot.answering.results import AnswerResult
 from bot.core import texts
 from bot.core.context import Ctx
 from bot.grading.bank_rubrics import follow_up_rubric, follow_ups_of, rubric_for
@@ -221,20 +221,24 @@ class RoundAnswers:
             await self._after_follow_up(ctx, rnd, item, "Follow-up skipped.")
             return
         if isinstance(item, QuizQuestion):
-            result = self._skipped_result(ctx, rnd, item, [])
+            result = AnswerResult(
+                question_id=item.id,
+                kind="quiz",
+                section=item.section,
+                topic=item.topic,
+                skipped=True,
+                seconds=int((ctx.now - rnd.question_started).total_seconds()),
+            )
             ctx.say(f"Skipped. The answer was {chr(65 + item.answer)}. {item.options[item.answer]}: {item.explanation}")
             rnd.results.append(result)
             ctx.records.append(AnswerRecord(rnd.round_id, result, "", {"skipped": True}, ctx.now))
             await self.flow.advance(ctx, rnd)
             return
-        points = item.stages[rnd.stage].key_points if isinstance(item, DesignScenario) else item.key_points
-        result = self._skipped_result(
-            ctx, rnd, item, [PointResult(point=p.point, status="missed", weight=p.weight) for p in points]
+        result = self.answering.skip(
+            ctx, item, rnd, round_id=rnd.round_id, started=rnd.question_started, stage=rnd.stage
         )
         rnd.results.append(result)
-        ctx.records.append(AnswerRecord(rnd.round_id, result, "", {"skipped": True}, ctx.now))
-        rnd.answer, rnd.hints_used, rnd.graded = [], 0, []
-        covers = "\n".join(f"  • {p.point}" for p in points)
+        covers = "\n".join(f"  • {p.point}" for p in result.points)
         if isinstance(item, DesignScenario):
             stage = STAGE_LABELS[item.stages[rnd.stage].stage].lower()
             note = (
@@ -248,18 +252,6 @@ class RoundAnswers:
         await self.answering.rate(ctx, rnd.round_id, item.id, "again")  # a skipped question comes back soon
         ctx.say(f"Skipped. A strong answer would cover:\n{covers}")
         await self.flow.advance(ctx, rnd)
-
-    def _skipped_result(self, ctx: Ctx, rnd: RoundState, item: Asked, points: list[PointResult]) -> AnswerResult:
-        return AnswerResult(
-            question_id=item.id,
-            kind=kind_of(item),
-            section=item.section,
-            topic=topic_of(item),
-            stage=item.stages[rnd.stage].stage if isinstance(item, DesignScenario) else None,
-            skipped=True,
-            points=points,
-            seconds=int((ctx.now - rnd.question_started).total_seconds()),
-        )
 
     async def _next_stage(self, ctx: Ctx, rnd: RoundState, item: DesignScenario) -> None:
         if rnd.stage + 1 < len(item.stages):
