@@ -21,6 +21,7 @@ from bot.configured import load_questions, make_grader
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import Inbound, Reply
 from bot.delivery.outbox import SENDER_WORKERS, Planner, Sender
+from bot.delivery.ports import HeldVote
 from bot.delivery.sending import Limits, RateLimiter, Transport
 from bot.engine import Engine
 from bot.exercises.checking import ExerciseChecker
@@ -180,6 +181,17 @@ class _Delivery:
         async with self.app.uow() as store:
             return await store.poll_ref(self.platform, poll_id)
 
+    async def hold_vote(self, vote: HeldVote) -> tuple[str, str] | None:
+        """Keep a vote on a poll not recorded yet for the sender to count; if the poll got recorded
+        meanwhile and the vote is still held, take it back and return the poll for the caller to count."""
+        async with self.app.uow() as store:
+            await store.hold_vote(self.platform, vote)
+        async with self.app.uow() as store:
+            found = await store.poll_ref(self.platform, vote.poll_id)
+            if found is None or not await store.take_votes(self.platform, vote.poll_id, vote.event_id):
+                return None
+            return found
+
     async def quiz_messages(self, run_id: str) -> list[tuple[str, str]]:
         async with self.app.uow() as store:
             return await store.polls_of_run(self.platform, run_id)
@@ -207,6 +219,7 @@ def telegram_adapter(app: App, clock: Callable[[], datetime]) -> TelegramAdapter
         app.handle,
         RateLimiter(Limits(per_second=30, per_chat_interval=1.0, per_group_minute=20, per_chat_burst=3)),
         delivery.poll_lookup,
+        delivery.hold_vote,
         delivery.undeliverable,
         delivery.blocked,
         clock,
@@ -376,3 +389,4 @@ async def housekeeping(app: App, clock: Callable[[], datetime]) -> None:
     async with app.uow() as store:
         await store.prune_outbox(now - timedelta(days=30))  # sent and failed rows alike
         await store.prune_processed(now - timedelta(days=7))
+        await store.prune_held_votes(now - timedelta(days=1))  # their polls were never recorded

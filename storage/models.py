@@ -247,6 +247,20 @@ class PlatformPoll(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class HeldVoteRow(Base):
+    """A vote that arrived before its poll was recorded; the sender counts it once the poll is."""
+
+    __tablename__ = "held_votes"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    poll_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    external_user_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    option: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class LinkCode(Base):
     """A one-time code that joins another platform identity to this user."""
 

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import DateTime, String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.events import Reply
-from bot.delivery.ports import ClaimedSend, DueGroup, PlannedSend, ScheduledRecord
+from bot.core.events import Reply, clean_text
+from bot.delivery.ports import ClaimedSend, DueGroup, HeldVote, PlannedSend, ScheduledRecord
 from bot.delivery.replies import replies_from_json, replies_to_json
-from storage.models import OutboxRow, PlatformPoll, QuizRunRow, SubscriptionRow
+from storage.models import HeldVoteRow, OutboxRow, PlatformPoll, QuizRunRow, SubscriptionRow
 from storage.scheduling import aware, cast_result
 
 
@@ -277,6 +277,35 @@ class OutboxQueries:
             )
         ).first()
         return (row.chat_id, row.ref) if row else None
+
+    async def hold_vote(self, platform: str, vote: HeldVote) -> None:
+        stmt = self._insert(HeldVoteRow).values(
+            platform=platform,
+            poll_id=clean_text(vote.poll_id)[:64],
+            event_id=vote.event_id,
+            external_user_id=vote.user_id,
+            name=clean_text(vote.name)[:200],  # stored before the dispatcher cleans it
+            option=vote.option,
+            received_at=vote.received_at,
+        )
+        await self.session.execute(stmt.on_conflict_do_nothing())
+
+    async def take_votes(self, platform: str, poll_id: str, event_id: str | None = None) -> list[HeldVote]:
+        """Remove and return the votes held for a poll (only `event_id`'s if given): whoever takes a
+        vote counts it, so the adapter and the sender never both do."""
+        t = HeldVoteRow
+        match = [t.platform == platform, t.poll_id == poll_id] + ([t.event_id == event_id] if event_id else [])
+        rows = await self.session.execute(
+            delete(t)
+            .where(*match)
+            .returning(t.poll_id, t.external_user_id, t.name, t.option, t.event_id, t.received_at)
+        )
+        return [HeldVote(r[0], r[1], r[2], r[3], r[4], aware(r[5])) for r in rows.all()]
+
+    async def prune_held_votes(self, before: datetime) -> int:
+        """Votes on a poll that was never recorded (its send crashed before the id was stored)."""
+        result = await self.session.execute(delete(HeldVoteRow).where(HeldVoteRow.received_at < before))
+        return int(cast_result(result).rowcount or 0)
 
     async def polls_of_run(self, platform: str, run_id: str) -> list[tuple[str, str]]:
         """(chat id, platform poll id) of every question a channel quiz run posted."""

@@ -19,6 +19,7 @@ from storage.models import (
     CardRow,
     DialogueStateRow,
     DisputeRow,
+    HeldVoteRow,
     Identity,
     LinkCode,
     OutboxRow,
@@ -254,6 +255,9 @@ class UserDataQueries:
         for platform, external in identities:  # whatever was queued for them, wherever
             await self.session.execute(
                 delete(OutboxRow).where(OutboxRow.platform == platform, OutboxRow.external_user_id == external)
+            )
+            await self.session.execute(  # a vote still waiting for its poll to be recorded
+                delete(HeldVoteRow).where(HeldVoteRow.platform == platform, HeldVoteRow.external_user_id == external)
             )
         if user is not None and user.display_name.strip():
             await self._scrub_name(chats - private, user.display_name)

@@ -121,6 +121,7 @@ class FakeDiscord:
     sessions: list[Session] = field(default_factory=list)
     dm_channels: dict[int, int] = field(default_factory=dict)  # user id -> DM channel id
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    on_call: Callable[[str, str], object] | None = None  # runs as each REST request is answered
     url: str = ""
 
     def __post_init__(self) -> None:
@@ -158,6 +159,15 @@ class FakeDiscord:
             "soundboard_sounds": [],
         }  # fmt: skip
 
+    def add_channel(self, guild_id: int, channel_id: int, name: str) -> None:
+        """Another text channel in a server (the first one added is where commands run by default)."""
+        first = self.guilds[guild_id]["channels"][0]
+        self.guilds[guild_id]["channels"].append({**first, "id": str(channel_id), "name": name, "position": 1})
+
+    def _channel(self, guild_id: int, channel_id: int | None) -> dict[str, Any]:
+        channels = self.guilds[guild_id]["channels"]
+        return next((c for c in channels if c["id"] == str(channel_id)), channels[0])
+
     def dm_channel(self, uid: int) -> int:
         if uid not in self.dm_channels:
             self.dm_channels[uid] = snowflake()
@@ -181,7 +191,7 @@ class FakeDiscord:
             perms = MEMBER_PERMISSIONS | (MANAGE_GUILD if member.get("manager") else 0)
             body.update(guild_id=str(guild_id), guild_locale="en-US", context=0,
                         authorizing_integration_owners={"0": str(guild_id)},
-                        channel=self.guilds[guild_id]["channels"][0],
+                        channel=self._channel(guild_id, channel_id),
                         guild={"id": str(guild_id), "locale": "en-US", "features": []},
                         member={"user": user, "nick": None, "avatar": None, "roles": [str(r) for r in member.get("roles", ())],
                                 "joined_at": iso_now(), "deaf": False, "mute": False, "flags": 0, "pending": False,
@@ -194,9 +204,9 @@ class FakeDiscord:
 
     def slash(
         self, uid: int, name: str, options: dict[str, Any] | None = None, *, guild: int | None = None,
-        user_name: str = "Ada", **member: Any,
+        user_name: str = "Ada", channel: int | None = None, **member: Any,
     ) -> int:  # fmt: skip
-        """A member runs a slash command; returns the interaction id."""
+        """A member runs a slash command (in `channel`, or the server's first channel); returns the interaction id."""
         scope = str(guild) if guild is not None and str(guild) in self.commands else "global"
         command = next((c for c in self.commands.get(scope, []) if c["name"] == name), None)
         assert command is not None, f"/{name} is not registered ({scope}): {[c['name'] for c in self.commands.get(scope, [])]}"  # fmt: skip
@@ -205,8 +215,8 @@ class FakeDiscord:
                                 "options": [{"name": k, "type": types[k], "value": v} for k, v in (options or {}).items()]}  # fmt: skip
         if scope != "global":
             data["guild_id"] = scope
-        channel = self.guilds[guild]["channels"][0]["id"] if guild is not None else self.dm_channel(uid)
-        body = self._base(2, uid, int(channel), guild, user_name, **member)
+        where = self._channel(guild, channel)["id"] if guild is not None else self.dm_channel(uid)
+        body = self._base(2, uid, int(where), guild, user_name, **member)
         body["data"] = data
         self.dispatch("INTERACTION_CREATE", body, guild)
         return int(body["id"])
@@ -387,6 +397,8 @@ class FakeDiscord:
                         raise self._fault(fault)
             self.requests.append((method, path, body))
             result = await self._route(method, path, body, request)
+            if self.on_call is not None:
+                self.on_call(method, path)
         except ApiError as exc:
             return self._error(method, path, exc)
         if result is None:
@@ -549,7 +561,9 @@ class FakeDiscord:
         if not flags & LOADING:
             self._check_message(body)
         mid = snowflake()
-        guild = next((g for g, v in self.guilds.items() if v["channels"][0]["id"] == str(channel_id)), None)
+        guild = next(
+            (g for g, v in self.guilds.items() if any(c["id"] == str(channel_id) for c in v["channels"])), None
+        )
         message = {"id": str(mid), "channel_id": str(channel_id), "author": self.bot, "content": body.get("content") or "",
                    "timestamp": iso_now(), "edited_timestamp": None, "tts": False, "mention_everyone": False,
                    "mentions": [], "mention_roles": [], "embeds": body.get("embeds") or [],

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import inspect
 import json
 import re
 import time
@@ -41,6 +42,15 @@ def load_spec() -> dict[str, list[str]] | None:
     return {name: [f["name"] for f in m.get("fields", []) if f.get("required")] for name, m in spec["methods"].items()}
 
 
+def load_fields() -> dict[str, set[str]] | None:
+    """Every parameter each method takes: the real server ignores others, so a misspelt one (a
+    topic id under the wrong name) would silently do nothing there; here it is rejected."""
+    if not API_JSON.exists():
+        return None
+    spec = json.loads(API_JSON.read_text())
+    return {name: {f["name"] for f in m.get("fields", [])} for name, m in spec["methods"].items()}
+
+
 class ApiError(Exception):
     def __init__(
         self, code: int, description: str, retry_after: int | None = None, migrate_to: int | None = None
@@ -65,12 +75,13 @@ class Fault:
 class FakeTelegram:
     token: str
     spec: dict[str, list[str]] | None = field(default_factory=load_spec)
+    fields: dict[str, set[str]] | None = field(default_factory=load_fields)
     requests: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rejected: list[tuple[str, str]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     admins: set[tuple[int, int]] = field(default_factory=set)
     faults: list[Fault] = field(default_factory=list)
-    on_call: Callable[[str, dict[str, Any]], None] | None = None  # runs as each method is answered
+    on_call: Callable[[str, dict[str, Any]], object] | None = None  # runs (or is awaited) as each method is answered
     url: str = ""
     webhook: dict[str, Any] = field(default_factory=lambda: {"url": "", "pending_update_count": 0})
     _update_id: int = 100
@@ -194,7 +205,9 @@ class FakeTelegram:
                         raise self._fault_error(fault)
             result = await self._call(method, params)
             if self.on_call is not None and method != "getUpdates":
-                self.on_call(method, params)
+                outcome = self.on_call(method, params)
+                if inspect.isawaitable(outcome):  # the answer waits until the test's hook is done
+                    await outcome
         except ApiError as exc:
             self.rejected.append((method, exc.description))
             return self._error(exc)
@@ -246,6 +259,9 @@ class FakeTelegram:
         for name in spec[method]:
             if name not in params or params[name] in ("", None):
                 raise ApiError(400, f"Bad Request: parameter {name} is required")
+        unknown = set(params) - self.fields[method] if self.fields else set()
+        if unknown:
+            raise ApiError(400, f"Bad Request: unknown parameter(s) {sorted(unknown)}")
         if method == "sendMessage":
             text = re.sub(r"<[^>]+>", "", params["text"]) if params.get("parse_mode") == "HTML" else params["text"]
             if not 1 <= len(html.unescape(text)) <= 4096:

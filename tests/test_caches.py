@@ -32,6 +32,7 @@ async def test_the_telegram_adapter_uses_the_bounded_cache() -> None:
         nothing,  # type: ignore[arg-type]
         nothing,  # type: ignore[arg-type]
         nothing,  # type: ignore[arg-type]
+        nothing,
     )
     assert isinstance(adapter._admins, TtlCache) and adapter._admins.size <= 10_000
 

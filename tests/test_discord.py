@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -287,6 +288,107 @@ async def test_channel_quiz_three_members_leaderboard_and_lock(bot: Bot, clock: 
     await bot.answered(late)
     assert "has closed" in bot.last(CHANNEL, BO)
     no_leftovers(fake)
+
+
+def quiz_posts(fake: FakeDiscord, channel: int) -> list[dict[str, Any]]:
+    return [m for m in fake.visible(channel, BO) if m["content"].startswith("🧠 **")]
+
+
+def button(post: dict[str, Any], letter: str) -> str:
+    return str(next(b["custom_id"] for b in post["components"][0]["components"] if b["label"] == letter))
+
+
+async def stored_answers(bot: Bot) -> list[QuizAnswerRow]:
+    async with bot.app.uow() as store:
+        return list((await store.session.scalars(select(QuizAnswerRow))).all())
+
+
+async def test_a_click_on_the_first_question_counts_while_later_ones_go_out(bot: Bot) -> None:
+    fake = bot.fake
+    await bot.slash(ADMIN, "quiz", {"action": "count", "value": "3"}, guild=GUILD, user_name="Admin", manager=True)
+    await bot.slash(ADMIN, "quiz", {"action": "now"}, guild=GUILD, user_name="Admin", manager=True)
+    fake.fail("POST", rf"/channels/{CHANNEL}/messages$", 0, times=4, delay=1.5)  # each post takes 1.5 s
+    sending = asyncio.create_task(bot.sender.drain())
+    await fake.wait_for(lambda: len(quiz_posts(fake, CHANNEL)) == 1)
+    first = quiz_posts(fake, CHANNEL)[0]
+    async with bot.app.uow() as store:  # its message was recorded as soon as Discord created it
+        assert [m for _, m in await store.polls_of_run("discord", button(first, "A").split(":")[1])] == [first["id"]]
+    await bot.answered(fake.click(ADA, first, button(first, "A"), guild=GUILD, user_name="Ada"))
+    assert [a.index for a in await stored_answers(bot)] == [0]
+    assert len(quiz_posts(fake, CHANNEL)) < 3 and not sending.done()  # counted while posts were still going out
+    await sending
+    no_leftovers(fake)
+
+
+async def test_channel_quiz_results_come_after_the_last_question_closes(bot: Bot, clock: FakeClock) -> None:
+    fake = bot.fake
+    for action, value in (("count", "3"), ("open", "10"), ("now", None)):
+        options = {"action": action, "value": value} if value else {"action": action}
+        await bot.slash(ADMIN, "quiz", options, guild=GUILD, user_name="Admin", manager=True)
+    start = clock.now
+    posting = rf"^/channels/{CHANNEL}/messages$"
+    fake.on_call = lambda method, path: (
+        clock.advance(seconds=4) if method == "POST" and re.match(posting, path) else None
+    )
+    await bot.sender.drain()  # 4 s a post: the intro at +4, questions at +8, +12 and +16 (open until +26)
+    fake.on_call = None
+    posts = quiz_posts(fake, CHANNEL)
+    assert len(posts) == 3 and clock.now == start + timedelta(seconds=16)
+
+    async def click(at: int, post: int, uid: int, name: str) -> str:
+        clock.now = start + timedelta(seconds=at)
+        await bot.answered(fake.click(uid, posts[post], button(posts[post], "A"), guild=GUILD, user_name=name))
+        return bot.last(CHANNEL, uid)
+
+    clock.now = start + timedelta(seconds=15)  # start + open period + 5 s
+    await bot.sender.drain()
+    assert not any("Quiz results" in t for t in fake.texts(CHANNEL, BO))
+    await click(20, 2, ADA, "Ada")  # the last question is open until +26
+    assert "has closed" in await click(24, 0, BO, "Bo")  # the first closed at +18 (grace to +23)
+    clock.now = start + timedelta(seconds=30)
+    await bot.sender.drain()
+    assert not any("Quiz results" in t for t in fake.texts(CHANNEL, BO))
+    clock.now = start + timedelta(seconds=32)  # the last question closed at +26, plus the grace
+    await bot.sender.drain()
+    results = next(t for t in fake.texts(CHANNEL, BO) if "Quiz results" in t)
+    assert "Q1: 0/0" in results and re.search(r"Q3: [01]/1 correct", results) and "Bo" not in results
+    assert [a.index for a in await stored_answers(bot)] == [2]
+    assert all(fake.messages[int(p["id"])]["components"] == [] for p in posts)  # locked with the results
+    no_leftovers(fake)
+
+
+async def test_a_channel_quiz_runs_in_the_channel_it_was_set_up_in(
+    tmp_path: Path, bank: Bank, clock: FakeClock
+) -> None:
+    other = CHANNEL + 1
+    async with running_fake_discord(TOKEN) as fake:
+        fake.add_guild(GUILD, CHANNEL)
+        fake.add_channel(GUILD, other, "quiz-night")
+        async with started(fake, tmp_path, bank, clock) as bot:
+            admin = {"guild": GUILD, "user_name": "Admin", "manager": True, "channel": other}
+            await bot.slash(ADMIN, "quiz", {"action": "on", "value": "18:00 UTC"}, **admin)
+            await bot.slash(ADMIN, "quiz", {"action": "count", "value": "2"}, **admin)
+            await bot.slash(BO, "quiz", guild=GUILD, user_name="Bo", channel=other)
+            assert "Channel quiz: on" in bot.last(other, BO)
+            await bot.slash(BO, "quiz", guild=GUILD, user_name="Bo")
+            assert "No scheduled quiz in this chat" in bot.last(CHANNEL, BO)
+            # The scheduled quiz at 18:00 and /quiz now: questions, results and leaderboard in that channel.
+            clock.now = clock.now.replace(hour=18, minute=0, second=30)
+            assert await Planner(bot.app.uow, clock).tick() == 1
+            await bot.sender.drain()
+            first = quiz_posts(fake, other)[0]
+            await bot.answered(fake.click(ADA, first, button(first, "A"), guild=GUILD, user_name="Ada"))
+            clock.advance(seconds=300)
+            await bot.sender.drain()
+            await bot.slash(ADMIN, "quiz", {"action": "now"}, **admin)
+            await bot.sender.drain()
+            clock.advance(seconds=300)
+            await bot.sender.drain()
+            assert len(quiz_posts(fake, other)) == 4 and quiz_posts(fake, CHANNEL) == []
+            assert sum("Quiz results" in t for t in fake.texts(other, BO)) == 2
+            assert sum("Leaderboard" in t for t in fake.texts(other, BO)) == 2
+            assert len(fake.texts(CHANNEL, BO)) == 1  # nothing in the other channel but the reply to /quiz
+            no_leftovers(fake)
 
 
 async def test_only_managers_or_the_quiz_role_configure_the_channel_quiz(bot: Bot) -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import ChoiceIn, Reply
 from bot.core.ports import ConversationKey
+from bot.delivery.ports import HeldVote
 from bot.engine import Engine
 from storage.models import AnswerRow, ProcessedMessage, RoundRow
 from storage.uow import SqlUnitOfWork
@@ -106,6 +108,22 @@ async def test_platform_identities_are_separate_users(uow_factory: Callable[[], 
         b = await uow.user_for("discord", "42", "B")
         again = await uow.user_for("telegram", "42", "A")
     assert a != b and a == again
+
+
+async def test_a_held_vote_is_taken_once_and_old_ones_are_pruned(
+    uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    votes = [HeldVote("p1", "42", "Ada", 1, f"pa{n}", clock.now) for n in (1, 2)]
+    async with uow_factory() as uow:
+        for vote in [*votes, votes[0]]:  # the same update twice is held once
+            await uow.hold_vote("telegram", vote)
+        await uow.hold_vote("telegram", HeldVote("p2", "43", "B\x00o\ud800", 0, "pa3", clock.now - timedelta(days=2)))
+    async with uow_factory() as uow:
+        assert await uow.take_votes("telegram", "p1", "pa2") == [votes[1]]
+        assert await uow.take_votes("telegram", "p1") == [votes[0]]
+        assert await uow.take_votes("telegram", "p1") == [] and await uow.take_votes("discord", "p2") == []
+        assert await uow.prune_held_votes(clock.now - timedelta(days=1)) == 1
+        assert await uow.take_votes("telegram", "p2") == []
 
 
 async def test_nul_bytes_and_lone_surrogates_never_reach_the_database(

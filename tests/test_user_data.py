@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.dispatcher import Dispatcher
 from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
+from bot.delivery.ports import HeldVote
 from bot.progress.charts import render_stats
 from bot.progress.records import StatsView
 from storage.database import session_factory
@@ -139,6 +140,7 @@ async def test_forget_leaves_nothing(
     m = await harness.dispatcher.dispatch(event(TextIn("hi"), "u1", clock))
     assert m
     async with uow_factory() as store:
+        await store.hold_vote("test", HeldVote("p-never-recorded", "u1", "name-u1", 0, "pa-u1", clock.now))
         uid = await store.user_for("test", "u1", "x")
         other = await store.user_for("test", "u2", "x")
     replies = await harness.dispatcher.dispatch(event(cmd("forget"), "u1", clock))

@@ -5,7 +5,6 @@ It translates and renders only; every decision about what to say is the engine's
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -41,6 +40,7 @@ from adapters.errors import PlatformUnreachable
 from adapters.telegram.render import escape_chunks, keyboard, message_chunks
 from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
+from bot.delivery.ports import HeldVote
 from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, with_retries
 from bot.ops.metrics import counted_sends
 
@@ -70,7 +70,6 @@ COMMANDS = [
     ("help", "What I can do"),
 ]
 ADMIN_CACHE_SECONDS = 300
-POLL_WAITS = (0.1, 0.3, 0.6, 1.0, 2.0, 4.0)  # seconds between lookups of a poll id not stored yet
 ADMIN_CACHE_SIZE = 10_000
 GRADING_COMMANDS = ("done",)
 
@@ -169,6 +168,7 @@ class TelegramAdapter:
         dispatch: Callable[[Inbound], Awaitable[list[Reply]]],
         limiter: RateLimiter,
         poll_lookup: Callable[[str], Awaitable[tuple[str, str] | None]],
+        hold_vote: Callable[[HeldVote], Awaitable[tuple[str, str] | None]],
         on_undeliverable: Callable[[str, str, str, list[Reply], str, str, str | None], Awaitable[None]],
         on_blocked: Callable[[str, str], Awaitable[None]],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -176,6 +176,7 @@ class TelegramAdapter:
         self.settings = settings
         self.dispatch = dispatch
         self.poll_lookup = poll_lookup
+        self.hold_vote = hold_vote
         self.on_undeliverable = on_undeliverable
         self.on_blocked = on_blocked
         self.clock = clock
@@ -345,11 +346,17 @@ class TelegramAdapter:
         answer = update.poll_answer
         if answer is None or answer.user is None or not answer.option_ids:
             return  # a retracted vote, or an anonymous one
-        found = await self._known_poll(answer.poll_id)
+        received = self.clock()
+        found = await self.poll_lookup(answer.poll_id)
         if found is None:
-            log.warning("telegram: an answer to poll %s still unknown after %.0f s was not counted", answer.poll_id,
-                        sum(POLL_WAITS))  # fmt: skip
-            return
+            # A member can vote the moment a poll appears, before the sender has stored its id:
+            # the vote is held and counted once the poll is recorded (nobody can vote twice on a quiz).
+            vote = HeldVote(answer.poll_id, str(answer.user.id), answer.user.full_name, answer.option_ids[0],
+                            f"pa{update.update_id}", received)  # fmt: skip
+            found = await self.hold_vote(vote)
+            if found is None:
+                log.info("telegram: a vote on poll %s arrived before the poll was recorded; held", answer.poll_id)
+                return
         chat_id, ref = found
         event = Inbound(
             PLATFORM,
@@ -358,23 +365,12 @@ class TelegramAdapter:
             str(answer.user.id),
             answer.user.full_name,
             f"pa{update.update_id}",
-            self.clock(),
+            received,
             PollAnswerIn(ref, answer.option_ids[0]),
         )
         replies = await self.dispatch(event)
         # The poll itself shows the member whether they were right; private notes have nowhere to go.
         await self._deliver(int(chat_id), "group", [r for r in replies if not r.private], None, event.user_id)
-
-    async def _known_poll(self, poll_id: str) -> tuple[str, str] | None:
-        """A member can vote the moment a poll appears, before the sender has stored its id: wait a
-        little for it rather than drop the vote (Telegram lets nobody vote twice on a quiz poll)."""
-        found = await self.poll_lookup(poll_id)
-        for wait in POLL_WAITS:
-            if found is not None:
-                break
-            await asyncio.sleep(wait)
-            found = await self.poll_lookup(poll_id)
-        return found
 
     async def _on_my_membership(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         change = update.my_chat_member

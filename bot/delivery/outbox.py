@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import Inbound, Reply, TickIn
+from bot.core.events import Inbound, PollAnswerIn, Reply, TickIn
 from bot.delivery.ports import ClaimedSend, OutboxStores
 from bot.delivery.sending import Blocked, Moved, RateLimiter, Rejected, RetryLater, Transport, with_retries
 from bot.subscriptions.schedule import local_date, next_run, parse_clock
@@ -189,8 +189,29 @@ class Sender:
                 # the next ones are still going out, and an answer needs its poll known.
                 async with self.uow() as store:
                     await store.record_polls(row.platform, chat_id, [poll], self.clock())
+                await self._count_held_votes(transport, row, chat_id, poll)
                 polls.append(poll)
         return polls
+
+    async def _count_held_votes(
+        self, transport: Transport, row: ClaimedSend, chat_id: str, poll: tuple[str, str]
+    ) -> None:
+        """Votes that reached the adapter before the poll was recorded. Taken after the record is
+        committed, so a vote held meanwhile is seen either here or by the adapter's own second look."""
+        poll_id, ref = poll
+        async with self.uow() as store:
+            votes = await store.take_votes(row.platform, poll_id)
+        for vote in votes:
+            event = Inbound(row.platform, chat_id, "group", vote.user_id, vote.name, vote.event_id, vote.received_at,
+                            PollAnswerIn(ref, vote.option))  # fmt: skip
+            try:
+                replies = await self.dispatcher.dispatch(event)
+            except Exception:  # one vote failing must not re-send the quiz's polls: logged with its trace
+                log.exception("outbox %d: a held vote on poll %s could not be counted", row.id, poll_id)
+                continue
+            for reply in replies:
+                if not reply.private:  # the poll itself tells the member whether they were right
+                    await self._send_one(transport, row, chat_id, reply)
 
     async def _retry(self, row: ClaimedSend, error: str, retry_after: float | None) -> None:
         """Back off exponentially (or as the platform asked); after max_attempts, record the failure."""

@@ -56,6 +56,19 @@ class ClaimedSend:
 
 
 @dataclass(frozen=True)
+class HeldVote:
+    """A vote on a poll whose id was not recorded yet (Telegram can deliver it before sendPoll's answer
+    is stored): kept until the sender records the poll, then counted, never dropped."""
+
+    poll_id: str
+    user_id: str  # the voter's platform id
+    name: str
+    option: int
+    event_id: str  # the update's dedupe key, the same whoever dispatches the vote
+    received_at: datetime
+
+
+@dataclass(frozen=True)
 class DueGroup:
     """Subscriptions due at the same instant with the same schedule: planned together."""
 
@@ -95,6 +108,8 @@ class OutboxStore(Protocol):
     async def record_polls(
         self, platform: str, chat_id: str, polls: Sequence[tuple[str, str]], now: datetime
     ) -> None: ...  # (platform poll id, quiz ref), recorded as soon as each poll is out
+
+    async def take_votes(self, platform: str, poll_id: str, event_id: str | None = None) -> list[HeldVote]: ...
 
 
 OutboxStores = Callable[[], AbstractAsyncContextManager[OutboxStore]]
