@@ -5,7 +5,7 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -265,7 +265,9 @@ class UserDataQueries:
         self._evict(user_id)
 
     async def _scrub_name(self, chats: set[tuple[str, str]], name: str) -> None:
-        """Composed replies still queued in shared chats (quiz results, leaderboards) name the user."""
+        """Composed replies still queued in shared chats (quiz results, leaderboards) name the user.
+        Whole names only: "Al" must not turn another member's "Alex" into "(a former member)ex"."""
+        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         for platform, chat in chats:
             rows = await self.session.scalars(
                 select(OutboxRow).where(
@@ -276,10 +278,21 @@ class UserDataQueries:
                 )
             )
             for row in rows.all():
-                replies = json.loads(json.dumps(row.replies).replace(json.dumps(name)[1:-1], FORGOTTEN_NAME))
+                replies = _scrubbed(row.replies, pattern)
                 if replies != row.replies:
                     row.replies = replies
         await self.session.flush()
+
+
+def _scrubbed(value: Any, name: re.Pattern[str]) -> Any:
+    """Stored replies (JSON) with every string's mentions of `name` replaced."""
+    if isinstance(value, str):
+        return name.sub(FORGOTTEN_NAME, value)
+    if isinstance(value, list):
+        return [_scrubbed(v, name) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, name) for k, v in value.items()}
+    return value
 
 
 async def usage_report(session: AsyncSession, now: datetime, days: int = 14) -> dict[str, Any]:

@@ -314,6 +314,26 @@ async def test_forget_keeps_the_groups_data_and_removes_every_copy_of_the_user(
     assert "m1's feedback" not in " ".join(harness.transport.texts("g1"))
 
 
+async def test_forget_scrubs_only_the_users_own_name_from_group_results(harness: Harness, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    for command in (cmd("quiz", "count", "1"), cmd("quiz", "now")):
+        await harness.dispatcher.dispatch(event(command, "admin", clock, chat="g1", group=True, admin=True))
+    await harness.sender.drain()
+    poll = next(r.poll for _, r in harness.transport.sent if r.poll is not None)
+    for member in ("a", "ab"):  # "name-a" is a prefix of the other member's "name-ab"
+        await harness.dispatcher.dispatch(event(PollAnswerIn(poll.ref, 0), member, clock, chat="g1", group=True))
+    clock.advance(seconds=200)
+    harness.transport.fail = lambda chat, reply: chat == "g1"  # the results are composed, then held up
+    await harness.sender.drain()
+    await forget(harness, clock, "a")
+    harness.transport.fail = lambda chat, reply: False
+    clock.advance(minutes=10)
+    await harness.sender.drain()
+    results = next(t for t in harness.transport.texts("g1") if "Quiz results" in t)
+    assert "name-ab" in results and "(a former member)b" not in results  # the other member keeps their name
+    assert "(a former member) " in results and "name-a " not in results  # the forgotten one's name went
+
+
 async def test_a_daily_send_in_flight_during_forget_does_not_recreate_the_user(
     harness: Harness, clock: FakeClock, db_engine: AsyncEngine
 ) -> None:
