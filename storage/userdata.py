@@ -219,7 +219,9 @@ class UserDataQueries:
                 select(Identity.platform, Identity.external_id).where(Identity.user_id == user_id)
             )
         ).all()
-        await self.session.execute(  # a channel quiz configured by this user (before 0004) is the group's
+        # A channel quiz saved with its admin as owner (before 0006, or by an older instance during a
+        # rolling upgrade) is the group's: detach it rather than let the user's deletion cascade to it.
+        await self.session.execute(
             update(SubscriptionRow)
             .where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind != "daily")
             .values(user_id=None)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 from matplotlib import image
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.dispatcher import Dispatcher
@@ -22,8 +23,8 @@ from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, Tex
 from bot.delivery.ports import HeldVote
 from bot.progress.charts import render_stats
 from bot.progress.records import StatsView
-from storage.database import session_factory
-from storage.models import Base, SubscriptionRow
+from storage.database import _alembic_config, session_factory, upgrade
+from storage.models import Base, SubscriptionRow, User
 from storage.uow import SqlUnitOfWork
 from storage.userdata import disputes_for_authors, usage_report
 from tests.conftest import ROOT, FakeClock, cmd
@@ -389,3 +390,27 @@ async def test_export_has_quiz_answers_link_codes_queued_sends_and_every_review(
         (int(rated_at.timestamp() * 1000), "3"),
         (int(skipped_at.timestamp() * 1000), "1"),
     ]
+
+
+async def test_channel_quizzes_saved_before_0006_become_the_groups(db_engine: AsyncEngine) -> None:
+    from alembic import command
+
+    def to_0005(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0005")
+
+    async with db_engine.begin() as conn:
+        await conn.run_sync(to_0005)
+        admin = await conn.scalar(
+            insert(User).values(display_name="Admin", created_at=datetime(2026, 3, 1, tzinfo=UTC)).returning(User.id)
+        )
+        for kind, chat in (("quiz", "g1"), ("daily", "dm-admin")):  # then, a quiz was its configuring admin's
+            await conn.execute(
+                insert(SubscriptionRow).values(
+                    kind=kind, platform="test", chat_id=chat, user_id=admin, external_user_id="admin", active=True,
+                    local_time="18:00", zone="UTC", days="mon", settings={}, updated_at=datetime(2026, 3, 1, tzinfo=UTC),
+                )
+            )  # fmt: skip
+    await upgrade(db_engine)
+    async with db_engine.connect() as conn:
+        owners = dict((await conn.execute(select(SubscriptionRow.kind, SubscriptionRow.user_id))).all())
+    assert owners == {"quiz": None, "daily": admin}  # so the admin's /forget leaves the group's quiz alone
