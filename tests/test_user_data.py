@@ -11,6 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from matplotlib import image
@@ -19,8 +20,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
+from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, TickIn
 from bot.delivery.ports import HeldVote
+from bot.engine import Engine
 from bot.progress.charts import render_stats
 from bot.progress.records import StatsView
 from storage.database import _alembic_config, session_factory, upgrade
@@ -351,6 +353,33 @@ async def test_a_daily_send_in_flight_during_forget_does_not_recreate_the_user(
     harness.dispatcher.dispatch_scheduled = forget_meanwhile  # type: ignore[method-assign,assignment]
     await harness.sender.drain()
     assert harness.transport.sent == []
+    assert await rows_mentioning(db_engine, "u1") == []
+
+
+async def test_forget_on_another_instance_while_a_daily_question_is_composed(
+    engine: Engine,
+    harness: Harness,
+    clock: FakeClock,
+    db_engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    await harness.planner.tick()
+    other = Harness(engine, harness.uow, clock, "i2")  # its own per-conversation locks, as another process
+    handle, forgotten = engine.handle, list[str]()
+
+    async def handle_then_forget(ev: Inbound, state: Any, data: Any) -> Any:
+        turn = await handle(ev, state, data)
+        if isinstance(ev.payload, TickIn) and not forgotten:
+            forgotten.append(ev.user_id)
+            await forget(other, clock, "u1")  # after the scheduled event's read, before its commit
+        return turn
+
+    monkeypatch.setattr(engine, "handle", handle_then_forget)
+    await harness.sender.drain()
+    assert forgotten == ["u1"] and harness.transport.sent == []
     assert await rows_mentioning(db_engine, "u1") == []
 
 
