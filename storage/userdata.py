@@ -5,7 +5,7 @@ A mixin of the unit of work, so all of it runs in the caller's transaction.
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -219,7 +219,9 @@ class UserDataQueries:
                 select(Identity.platform, Identity.external_id).where(Identity.user_id == user_id)
             )
         ).all()
-        await self.session.execute(  # a channel quiz configured by this user (before 0004) is the group's
+        # A channel quiz saved with its admin as owner (before 0006, or by an older instance during a
+        # rolling upgrade) is the group's: detach it rather than let the user's deletion cascade to it.
+        await self.session.execute(
             update(SubscriptionRow)
             .where(SubscriptionRow.user_id == user_id, SubscriptionRow.kind != "daily")
             .values(user_id=None)
@@ -265,7 +267,9 @@ class UserDataQueries:
         self._evict(user_id)
 
     async def _scrub_name(self, chats: set[tuple[str, str]], name: str) -> None:
-        """Composed replies still queued in shared chats (quiz results, leaderboards) name the user."""
+        """Composed replies still queued in shared chats (quiz results, leaderboards) name the user.
+        Whole names only: "Al" must not turn another member's "Alex" into "(a former member)ex"."""
+        pattern = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)")
         for platform, chat in chats:
             rows = await self.session.scalars(
                 select(OutboxRow).where(
@@ -276,10 +280,21 @@ class UserDataQueries:
                 )
             )
             for row in rows.all():
-                replies = json.loads(json.dumps(row.replies).replace(json.dumps(name)[1:-1], FORGOTTEN_NAME))
+                replies = _scrubbed(row.replies, pattern)
                 if replies != row.replies:
                     row.replies = replies
         await self.session.flush()
+
+
+def _scrubbed(value: Any, name: re.Pattern[str]) -> Any:
+    """Stored replies (JSON) with every string's mentions of `name` replaced."""
+    if isinstance(value, str):
+        return name.sub(FORGOTTEN_NAME, value)
+    if isinstance(value, list):
+        return [_scrubbed(v, name) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, name) for k, v in value.items()}
+    return value
 
 
 async def usage_report(session: AsyncSession, now: datetime, days: int = 14) -> dict[str, Any]:

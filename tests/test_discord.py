@@ -17,14 +17,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from adapters.discord.adapter import INTENTS, DiscordAdapter
+from adapters.discord.adapter import INTENTS, DiscordAdapter, DiscordSettings
 from adapters.discord.commands import SIMPLE_COMMANDS
 from adapters.discord.render import MAX_CONTENT, render
+from adapters.errors import PlatformUnreachable
 from bot.app import App, build_app, discord_runtime, setup_logging
-from bot.config import Settings, load_settings
+from bot.config import ConfigError, Settings, load_settings
 from bot.core.events import Button, Reply
 from bot.delivery.outbox import Planner, Sender
-from bot.delivery.sending import RateLimiter
+from bot.delivery.sending import Limits, RateLimiter
 from bot.grading.claims import ClaimGrader
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank
@@ -503,3 +504,21 @@ def test_long_replies_split_and_cards_become_embeds() -> None:
     card = render(Reply("Overall: 3.0/4", title="📋 Scorecard"))
     assert card[0].embed is not None and card[0].embed.title == "📋 Scorecard" and card[0].content is None
     assert render(Reply("")) == []
+
+
+async def test_a_rejected_token_is_a_config_error_and_an_unreachable_discord_is_retryable(
+    unused_tcp_port: int,
+) -> None:
+    async def nothing(*args: object) -> None:
+        return None
+
+    def adapter(token: str, url: str) -> DiscordAdapter:
+        settings = DiscordSettings(token, f"{url}/api/v10", url.replace("http", "ws") + "/gateway")
+        return DiscordAdapter(settings, nothing, RateLimiter(Limits()), nothing, nothing, nothing, nothing)  # type: ignore[arg-type]
+
+    async with running_fake_discord(TOKEN) as fake:
+        with pytest.raises(ConfigError, match="DISCORD_BOT_TOKEN was rejected") as rejected:
+            await adapter(TOKEN[:-4] + "nope", fake.url).start(ready_within=10)
+    assert "nope" not in str(rejected.value)
+    with pytest.raises(PlatformUnreachable, match="Discord"):  # serve() retries this with backoff
+        await adapter(TOKEN, f"http://127.0.0.1:{unused_tcp_port}").start(ready_within=10)

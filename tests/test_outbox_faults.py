@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.events import Inbound, Reply
 from bot.delivery.ports import PlannedSend
+from bot.delivery.sending import RetryLater
 from bot.engine import Engine
 from storage.models import OutboxRow, SubscriptionRow
 from storage.uow import SqlUnitOfWork
@@ -113,6 +114,41 @@ async def test_a_batch_that_outlives_its_lease_is_not_sent_twice(
     assert {r.status for r in await one.outbox()} == {"sent"}
 
 
+class ThrottledTransport(FakeTransport):
+    """The second part of a reply gets three 429s asking for 50 s each (waits skipped on the fake
+    clock); by the last one the row's first claim would have run out, and another instance drains."""
+
+    def __init__(self, clock: FakeClock, other: Harness) -> None:
+        super().__init__()
+        self.clock, self.other, self.throttled = clock, other, 0
+
+    async def send(
+        self, chat_id: str, chat_kind: str, reply: Reply, thread_id: str | None = None
+    ) -> tuple[str, str] | None:
+        if reply.text == "part 2" and self.throttled < 3:
+            self.throttled += 1
+            self.clock.advance(seconds=50)
+            if self.throttled == 3:
+                await self.other.sender.drain()
+            raise RetryLater("Too Many Requests", 0.001)
+        return await super().send(chat_id, chat_kind, reply)
+
+
+async def test_a_row_held_up_by_429s_is_not_sent_twice(
+    engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
+) -> None:
+    one = Harness(engine, uow_factory, clock, "instance-a")
+    two = Harness(engine, uow_factory, clock, "instance-b")
+    one.transport = ThrottledTransport(clock, two)
+    one.sender.transports = {"test": one.transport}
+    async with one.uow() as store:  # queued replies: sent as stored, nothing to compose first
+        await store.enqueue_replies("test", "dm-u1", "private", [Reply("part 1"), Reply("part 2")], "429", clock())
+    clock.advance(seconds=31)
+    assert await one.sender.drain() == 1
+    assert two.transport.sent == [] and one.transport.texts("dm-u1") == ["part 1", "part 2"]
+    assert {r.status for r in await one.outbox()} == {"sent"}
+
+
 async def test_the_claim_query_reads_the_index(db_engine: AsyncEngine, harness: Harness, clock: FakeClock) -> None:
     statements: list[tuple[str, Any]] = []
 
@@ -153,3 +189,21 @@ async def test_settled_rows_are_pruned_and_pending_ones_kept(harness: Harness, c
         )
         assert await store.prune_outbox(clock() - timedelta(days=30)) == 4  # two sent, two failed
     assert [r.key for r in await harness.outbox()] == ["later"]
+
+
+async def test_marks_with_a_claim_that_ran_out_are_refused(harness: Harness, clock: FakeClock) -> None:
+    async with harness.uow() as store:
+        await store.add_outbox(
+            [PlannedSend("k", "daily", "test", "dm-u1", "private", "u1", None, "", clock())], clock()
+        )
+        (ours,) = await store.claim(clock(), "instance-a", 10, timedelta(minutes=2))
+    clock.advance(minutes=3)  # our send outlived the lease; another instance took the row over
+    async with harness.uow() as store:
+        (theirs,) = await store.claim(clock(), "instance-b", 10, timedelta(minutes=2))
+        assert not await store.hold(ours.id, ours.token, clock() + timedelta(minutes=2))
+        assert not await store.mark_sent(ours.id, ours.token, clock())
+        assert not await store.mark_retry(ours.id, ours.token, clock(), "late")
+        assert not await store.mark_failed(ours.id, ours.token, "late")
+        assert await store.mark_sent(theirs.id, theirs.token, clock())
+    (row,) = await harness.outbox()
+    assert row.status == "sent" and row.claimed_by == "instance-b" and row.attempts == 0 and row.last_error is None

@@ -13,7 +13,7 @@ from bot.core.events import ChoiceIn, Reply
 from bot.core.ports import ConversationKey
 from bot.delivery.ports import HeldVote
 from bot.engine import Engine
-from storage.models import AnswerRow, ProcessedMessage, RoundRow
+from storage.models import AnswerRow, ProcessedMessage, RoundRow, User
 from storage.uow import SqlUnitOfWork
 from tests.conftest import FakeClock, cmd, make_event, text
 
@@ -137,3 +137,13 @@ async def test_nul_bytes_and_lone_surrogates_never_reach_the_database(
     async with uow_factory() as uow:
         answer = await uow.session.scalar(select(AnswerRow.answer_text))
     assert answer == "x \ufffd\ufffd and ab"
+
+
+async def test_a_first_message_with_an_unstorable_name_creates_a_clean_user(
+    dispatcher: Dispatcher, uow_factory: Callable[[], SqlUnitOfWork]
+) -> None:
+    first = make_event(cmd("help"), user="u\x00new", message_id="1\x00", name="Ada\x00\udcff")
+    assert await dispatcher.dispatch(first)  # the user row and the dedupe key are written before the engine runs
+    async with uow_factory() as uow:
+        name = await uow.session.scalar(select(User.display_name))
+    assert name == "Ada\ufffd"

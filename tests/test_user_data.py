@@ -11,19 +11,22 @@ import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from matplotlib import image
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.dispatcher import Dispatcher
-from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TextIn
+from bot.core.events import ChoiceIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, TickIn
 from bot.delivery.ports import HeldVote
+from bot.engine import Engine
 from bot.progress.charts import render_stats
 from bot.progress.records import StatsView
-from storage.database import session_factory
-from storage.models import Base, SubscriptionRow
+from storage.database import _alembic_config, session_factory, upgrade
+from storage.models import Base, SubscriptionRow, User
 from storage.uow import SqlUnitOfWork
 from storage.userdata import disputes_for_authors, usage_report
 from tests.conftest import ROOT, FakeClock, cmd
@@ -314,6 +317,26 @@ async def test_forget_keeps_the_groups_data_and_removes_every_copy_of_the_user(
     assert "m1's feedback" not in " ".join(harness.transport.texts("g1"))
 
 
+async def test_forget_scrubs_only_the_users_own_name_from_group_results(harness: Harness, clock: FakeClock) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    for command in (cmd("quiz", "count", "1"), cmd("quiz", "now")):
+        await harness.dispatcher.dispatch(event(command, "admin", clock, chat="g1", group=True, admin=True))
+    await harness.sender.drain()
+    poll = next(r.poll for _, r in harness.transport.sent if r.poll is not None)
+    for member in ("a", "ab"):  # "name-a" is a prefix of the other member's "name-ab"
+        await harness.dispatcher.dispatch(event(PollAnswerIn(poll.ref, 0), member, clock, chat="g1", group=True))
+    clock.advance(seconds=200)
+    harness.transport.fail = lambda chat, reply: chat == "g1"  # the results are composed, then held up
+    await harness.sender.drain()
+    await forget(harness, clock, "a")
+    harness.transport.fail = lambda chat, reply: False
+    clock.advance(minutes=10)
+    await harness.sender.drain()
+    results = next(t for t in harness.transport.texts("g1") if "Quiz results" in t)
+    assert "name-ab" in results and "(a former member)b" not in results  # the other member keeps their name
+    assert "(a former member) " in results and "name-a " not in results  # the forgotten one's name went
+
+
 async def test_a_daily_send_in_flight_during_forget_does_not_recreate_the_user(
     harness: Harness, clock: FakeClock, db_engine: AsyncEngine
 ) -> None:
@@ -330,6 +353,33 @@ async def test_a_daily_send_in_flight_during_forget_does_not_recreate_the_user(
     harness.dispatcher.dispatch_scheduled = forget_meanwhile  # type: ignore[method-assign,assignment]
     await harness.sender.drain()
     assert harness.transport.sent == []
+    assert await rows_mentioning(db_engine, "u1") == []
+
+
+async def test_forget_on_another_instance_while_a_daily_question_is_composed(
+    engine: Engine,
+    harness: Harness,
+    clock: FakeClock,
+    db_engine: AsyncEngine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+    await harness.dispatcher.dispatch(event(cmd("daily", "09:00", "UTC"), "u1", clock))
+    clock.now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    await harness.planner.tick()
+    other = Harness(engine, harness.uow, clock, "i2")  # its own per-conversation locks, as another process
+    handle, forgotten = engine.handle, list[str]()
+
+    async def handle_then_forget(ev: Inbound, state: Any, data: Any) -> Any:
+        turn = await handle(ev, state, data)
+        if isinstance(ev.payload, TickIn) and not forgotten:
+            forgotten.append(ev.user_id)
+            await forget(other, clock, "u1")  # after the scheduled event's read, before its commit
+        return turn
+
+    monkeypatch.setattr(engine, "handle", handle_then_forget)
+    await harness.sender.drain()
+    assert forgotten == ["u1"] and harness.transport.sent == []
     assert await rows_mentioning(db_engine, "u1") == []
 
 
@@ -369,3 +419,27 @@ async def test_export_has_quiz_answers_link_codes_queued_sends_and_every_review(
         (int(rated_at.timestamp() * 1000), "3"),
         (int(skipped_at.timestamp() * 1000), "1"),
     ]
+
+
+async def test_channel_quizzes_saved_before_0006_become_the_groups(db_engine: AsyncEngine) -> None:
+    from alembic import command
+
+    def to_0005(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0005")
+
+    async with db_engine.begin() as conn:
+        await conn.run_sync(to_0005)
+        admin = await conn.scalar(
+            insert(User).values(display_name="Admin", created_at=datetime(2026, 3, 1, tzinfo=UTC)).returning(User.id)
+        )
+        for kind, chat in (("quiz", "g1"), ("daily", "dm-admin")):  # then, a quiz was its configuring admin's
+            await conn.execute(
+                insert(SubscriptionRow).values(
+                    kind=kind, platform="test", chat_id=chat, user_id=admin, external_user_id="admin", active=True,
+                    local_time="18:00", zone="UTC", days="mon", settings={}, updated_at=datetime(2026, 3, 1, tzinfo=UTC),
+                )
+            )  # fmt: skip
+    await upgrade(db_engine)
+    async with db_engine.connect() as conn:
+        owners = dict((await conn.execute(select(SubscriptionRow.kind, SubscriptionRow.user_id))).all())
+    assert owners == {"quiz": None, "daily": admin}  # so the admin's /forget leaves the group's quiz alone
