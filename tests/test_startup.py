@@ -68,7 +68,9 @@ async def test_a_rejected_token_is_one_clear_line(tmp_path: Path) -> None:
     async with running_fake_telegram(TOKEN) as fake:
         wrong = "987654321:AAwrongtoken_abcdefghijklmnopqrstu"
         proc = await run_bot(tmp_path, fake.url, wrong)
-        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        out, err = await asyncio.wait_for(
+            proc.communicate(), 120
+        )  # a fresh DATA_DIR validates the bank first: slow on a loaded machine
     text = (out + err).decode()
     assert proc.returncode == 2, text
     assert "TELEGRAM_BOT_TOKEN was rejected by Telegram" in text
