@@ -60,3 +60,18 @@ def test_discord_keeps_code_blocks_and_escapes_prose() -> None:
     out = plain("w*x and sum_i\n```\nSELECT a*b FROM t\n```")
     assert out.startswith(discord.utils.escape_markdown("w*x and sum_i\n"))
     assert "```\nSELECT a*b FROM t\n```" in out
+
+
+async def test_the_rows_that_differ_render_in_monospace_on_telegram_and_discord(clock: FakeClock) -> None:
+    conv = Conversation(sql_only_engine(clock))
+    await conv.send(cmd("mock", "technical", "easy", "3"))
+    await conv.send(text("```sql\nSELECT customer_id, 7, 1.5 FROM customers\n```"))
+    await conv.send(cmd("done"))
+    [graded] = [r for r in conv.replies if "Your code was run." in r.text]
+    assert "Wrong values" in graded.text  # a diff on the visible data comes back
+    html = "\n".join(message_chunks(graded))
+    assert "<pre>\u2717 visible data" in html and "\n<pre>         | customer_id | order_count" in html
+    assert "text\n" not in html and "```" not in html  # before, the tables' fences sat inside the cases' block
+    discord_text = plain(graded.text)
+    assert "```\n         | customer_id | order_count | total_amount\n" in discord_text
+    assert "\\|" not in discord_text  # no table cell was markdown-escaped as prose
