@@ -40,7 +40,7 @@ INTENTS = discord.Intents.none()
 INTENTS.guilds = True
 INTENTS.dm_messages = True
 
-Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
+Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop", "exercises", "sql", "python"]
 Level = Literal["easy", "medium", "hard", "match"]
 Length = Literal[3, 5, 8]
 DailyAction = Literal["show", "time", "zone", "days", "topics", "difficulty", "role", "pause", "resume", "stop", "now"]
