@@ -160,6 +160,8 @@ def test_column_names_are_ignored_and_numbers_compared_within_the_tolerance(sql_
         ("SELECT * FROM users; DELETE FROM users", "one statement"),
         ("SELECT * FROM pragma_table_info('users')", "refused"),
         ("SELECT randomblob(1000000000)", "FUNCTION randomblob"),
+        ("SELECT readfile('/etc/passwd')", "no such function: readfile"),  # the CLI's file functions are absent
+        ("VACUUM INTO '/tmp/copy.db'", "refused: VACUUM"),
     ],
 )
 def test_writes_attach_pragma_and_extensions_are_refused(sql_bank: Bank, query: str, refused: str) -> None:
