@@ -11,8 +11,8 @@ from bot.core.events import Reply
 from bot.engine import Engine
 from bot.exercises.checking import ExerciseChecker
 from bot.exercises.sandbox import Sandbox, SandboxConfig
-from questions.loader import Bank, load_bank
-from tests.conftest import Conversation, FakeClock, cmd, text
+from questions.loader import SHIPPED_DIR, Bank, load_bank
+from tests.conftest import FIXTURE_BANK, Conversation, FakeClock, cmd, text
 from tests.test_exercise_grading import SQL_ANSWER, SQL_SHORTCUT
 
 
@@ -60,3 +60,48 @@ def test_discord_keeps_code_blocks_and_escapes_prose() -> None:
     out = plain("w*x and sum_i\n```\nSELECT a*b FROM t\n```")
     assert out.startswith(discord.utils.escape_markdown("w*x and sum_i\n"))
     assert "```\nSELECT a*b FROM t\n```" in out
+
+
+async def test_the_rows_that_differ_render_in_monospace_on_telegram_and_discord(clock: FakeClock) -> None:
+    conv = Conversation(sql_only_engine(clock))
+    await conv.send(cmd("mock", "technical", "easy", "3"))
+    await conv.send(text("```sql\nSELECT customer_id, 7, 1.5 FROM customers\n```"))
+    await conv.send(cmd("done"))
+    [graded] = [r for r in conv.replies if "Your code was run." in r.text]
+    assert "Wrong values" in graded.text  # a diff on the visible data comes back
+    html = "\n".join(message_chunks(graded))
+    assert "<pre>\u2717 visible data" in html and "\n<pre>         | customer_id | order_count" in html
+    assert "text\n" not in html and "```" not in html  # before, the tables' fences sat inside the cases' block
+    discord_text = plain(graded.text)
+    assert "```\n         | customer_id | order_count | total_amount\n" in discord_text
+    assert "\\|" not in discord_text  # no table cell was markdown-escaped as prose
+
+
+def exercises_engine(clock: FakeClock) -> Engine:
+    """SQL and Python exercises among plain technical questions."""
+    files = [SHIPPED_DIR / "technical" / f for f in ("6.3-sql-exercises.yaml", "6.1-coding-exercises.yaml")]
+    bank = load_bank([FIXTURE_BANK, *files], check_duplicates=False)
+    assert any(q.sql is None and q.tests is None for q in bank.technical.values())
+    return Engine(bank, clock, exercises=ExerciseChecker(Sandbox(SandboxConfig(mode="off"))))
+
+
+async def test_mock_exercises_starts_a_round_of_sql_and_python_exercises_in_turn(clock: FakeClock) -> None:
+    conv = Conversation(exercises_engine(clock))
+    await conv.send(cmd("mock", "exercises", "medium", "5"))
+    assert "SQL and Python exercises (your code is run)" in conv.text
+    for _ in range(4):
+        await conv.send(cmd("skip"))
+    rnd = conv.state.round
+    assert rnd is not None and len(rnd.question_ids) == 5
+    technical = conv.engine.bank.technical
+    assert [technical[q].sql is not None for q in rnd.question_ids] == [True, False, True, False, True]
+    assert all(technical[q].tests is not None for q in rnd.question_ids[1::2])
+
+
+async def test_mock_sql_keeps_to_sql_and_setup_buttons_keep_the_choice(clock: FakeClock) -> None:
+    conv = Conversation(exercises_engine(clock))
+    await conv.send(cmd("mock", "sql", "easy"))  # the length is still to choose, by button
+    await conv.press("3")
+    rnd = conv.state.round
+    assert rnd is not None and [s.exercise for s in rnd.plan] == ["sql", "sql", "sql"]
+    assert conv.engine.bank.technical[rnd.question_ids[0]].sql is not None

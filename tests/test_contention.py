@@ -17,9 +17,12 @@ from bot.core.events import Inbound, Payload, Reply
 from bot.delivery.outbox import SENDER_WORKERS
 from bot.delivery.sending import Limits, RateLimiter
 from bot.engine import Engine
+from bot.exercises.checking import CheckedAnswer, ExerciseChecker
+from bot.exercises.sandbox import Sandbox, SandboxConfig
 from bot.grading.claims import ClaimGrader
-from bot.grading.verdict import Rubric, Verdict
-from questions.loader import Bank
+from bot.grading.verdict import Grader, Rubric, Verdict
+from questions.loader import SHIPPED_DIR, Bank, load_bank
+from questions.schema import TechnicalQuestion
 from storage.database import make_engine
 from storage.uow import unit_of_work_factory
 from tests.conftest import FakeClock, cmd, make_event, text
@@ -124,3 +127,44 @@ async def test_the_discord_adapter_caps_events_in_flight_and_the_pool_covers_the
     }
     both = load_settings({**tokens, "DATA_DIR": "/tmp"}, dotenv=None)
     assert 2 * pool_size_for(both) >= 2 * ADAPTER_CONCURRENCY + SENDER_WORKERS + 1
+
+
+class SignallingChecker(ExerciseChecker):
+    """Runs exercises as the bot does, and says when a check has begun."""
+
+    def __init__(self) -> None:
+        super().__init__(Sandbox(SandboxConfig(mode="off")))
+        self.started = asyncio.Event()
+
+    async def check(self, item: TechnicalQuestion, answer: str, grader: Grader) -> CheckedAnswer:
+        self.started.set()
+        return await super().check(item, answer, grader)
+
+
+async def test_other_users_are_answered_while_a_hostile_query_runs_into_its_limit(
+    clock: FakeClock, db_engine: AsyncEngine
+) -> None:
+    bank = load_bank([SHIPPED_DIR / "technical" / "6.3-sql-exercises.yaml"], check_duplicates=False)
+    checker = SignallingChecker()
+    engine = Engine(bank, clock, exercises=checker)
+    dispatcher = Dispatcher(engine, unit_of_work_factory(db_engine), clock)
+
+    async def send(payload: Payload, user: str) -> list[Reply]:
+        return await dispatcher.dispatch(make_event(payload, user=user, chat=user))
+
+    await send(cmd("mock", "technical", "easy", "3"), "attacker")
+    await send(
+        text("WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT COUNT(*) FROM r"), "attacker"
+    )
+    grading = asyncio.create_task(send(cmd("done"), "attacker"))
+    try:
+        async with asyncio.timeout(20):
+            await checker.started.wait()
+            for other in ("o1", "o2"):  # answered while the query runs into its 1 s limit on each fixture
+                assert "mock interviewer" in (await send(cmd("help"), other))[0].text
+                assert await send(cmd("mock", "technical", "easy", "3"), other)
+            assert not grading.done()
+            replies = await grading
+    finally:
+        grading.cancel()
+    assert "stopped after 1 s" in "\n".join(r.text for r in replies)

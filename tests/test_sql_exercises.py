@@ -160,6 +160,8 @@ def test_column_names_are_ignored_and_numbers_compared_within_the_tolerance(sql_
         ("SELECT * FROM users; DELETE FROM users", "one statement"),
         ("SELECT * FROM pragma_table_info('users')", "refused"),
         ("SELECT randomblob(1000000000)", "FUNCTION randomblob"),
+        ("SELECT readfile('/etc/passwd')", "no such function: readfile"),  # the CLI's file functions are absent
+        ("VACUUM INTO '/tmp/copy.db'", "refused: VACUUM"),
     ],
 )
 def test_writes_attach_pragma_and_extensions_are_refused(sql_bank: Bank, query: str, refused: str) -> None:
@@ -178,6 +180,40 @@ def test_an_endless_recursive_cte_is_stopped_at_the_time_limit(sql_bank: Bank) -
     assert time.perf_counter() - start < 2 * TIME_LIMIT + 1.5
     streaming = check(q, "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r) SELECT n, n FROM r")
     assert "more than 1,000 rows" in streaming.cases[0].reason
+
+
+# Text built from a table in steps (the progress handler stops loops), then spent in single function
+# calls, where it never runs: before, one printf took 18 s and a row of LIKEs on long text minutes.
+_LONG = (
+    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 9990), "
+    "h(v) AS (SELECT group_concat('a', '') FROM n), "
+    "s(v) AS (SELECT group_concat('b', '') || 'a' FROM n WHERE i < 666) "
+)
+
+
+@pytest.mark.parametrize(
+    ("query", "refused"),
+    [
+        ("SELECT printf('%.*c', 2000000000, 'x'), 1", "FUNCTION printf"),
+        ("SELECT format('%.*c', 2000000000, 'x'), 1", "FUNCTION format"),
+        (_LONG + "SELECT " + ", ".join(["rtrim(h.v, s.v)"] * 17) + " FROM h, s", "more than 16 uses"),
+        (_LONG + "SELECT h.v LIKE '%' || h.v, 1 FROM h", "pattern is longer than 100"),
+        (_LONG + "SELECT h.v || h.v, 1 FROM h", "longer than 10,000 bytes"),
+    ],
+)
+def test_one_row_cannot_outlast_the_time_limit(sql_bank: Bank, query: str, refused: str) -> None:
+    start = time.perf_counter()
+    result = check(sql_bank.technical["sql-duplicate-emails"], query)
+    assert refused in result.cases[0].reason and result.cases[0].status == "error"
+    assert time.perf_counter() - start < 2 * TIME_LIMIT
+
+
+def test_the_costliest_row_allowed_stays_near_the_time_limit() -> None:
+    query = _LONG + "SELECT " + ", ".join(["rtrim(h.v, s.v)"] * 16) + " FROM h, s"
+    with ReadOnlyDatabase({"t": ["a"]}, {"t": []}) as db:
+        start = time.perf_counter()
+        db.run(query)
+        assert time.perf_counter() - start < TIME_LIMIT + 2  # about 0.6 s on a quiet machine
 
 
 def test_a_postgres_function_gets_a_dialect_hint(sql_bank: Bank) -> None:

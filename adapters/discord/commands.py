@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot.rounds.presets import PRESETS
 
-Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
+Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop", "exercises", "sql", "python"]
 Level = Literal["easy", "medium", "hard", "match"]
 Length = Literal[3, 5, 8]
 DailyAction = Literal["show", "time", "zone", "days", "topics", "difficulty", "role", "pause", "resume", "stop", "now"]

@@ -27,10 +27,12 @@ class CheckedAnswer:
     prose: str  # what the rubric graded
 
     def feedback(self) -> str:
-        """What ran and how, in a fenced block (monospace on every platform), then the rubric's feedback."""
-        head = "Your code was run." if self.run.executed else ""
-        ran = f"{head}\n```\n{self.run.feedback()}\n```" if self.run.executed else self.run.feedback()
-        return "\n".join(p for p in (ran, self.explanation.feedback) if p)
+        """What ran and how in a fenced block, the differing rows in their own (monospace on every
+        platform), then the rubric's feedback."""
+        if not self.run.executed:
+            return "\n".join(p for p in (self.run.feedback(), self.explanation.feedback) if p)
+        ran = f"Your code was run.\n```\n{self.run.feedback(with_diff=False)}\n```"
+        return "\n".join(p for p in (ran, self.run.diff, self.explanation.feedback) if p)
 
 
 def runs_code(item: object) -> bool:

@@ -40,13 +40,15 @@ class ExerciseResult:
     def failed(self, *, hidden: bool) -> list[CaseResult]:
         return [c for c in self.cases if c.hidden == hidden and not c.passed]
 
-    def feedback(self) -> str:
+    def feedback(self, *, with_diff: bool = True) -> str:
+        """One line per case, then the fenced sample tables of what differed (without them when the
+        caller fences the case lines itself, since fences cannot nest)."""
         if not self.executed:
             return f"Your code was not run: {self.reason}. The answer was graded on its explanation instead."
         lines = [f"{_MARK[c.status]} {c.name}{f': {c.reason}' if c.reason else ''}" for c in self.cases]
         if self.reason:
             lines.insert(0, self.reason)
-        if self.diff:
+        if self.diff and with_diff:
             lines.append(self.diff)
         return "\n".join(lines)
 

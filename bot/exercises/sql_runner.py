@@ -5,6 +5,12 @@ is ever prepared: `query_only`, no attached databases, an authorizer that allows
 (SELECT, WITH, WITH RECURSIVE, column reads and an allowlist of functions), a progress handler
 that stops anything running past the time limit, and caps on value size, rows and result bytes.
 Extensions are never enabled, so `load_extension` does not exist, and the allowlist denies it too.
+
+The progress handler runs between virtual-machine steps, never inside one function call, so what
+one result row can cost in calls is bounded separately: strings of at most VALUE_LIMIT bytes, LIKE
+patterns of at most LIKE_LIMIT, and at most COSTLY_CALLS uses of the functions whose time grows
+with the product of two string lengths (about 50 ms each at worst), so no query runs much past
+the time limit.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ from questions.schema import Cell
 
 TIME_LIMIT = 1.0  # seconds; every shipped reference query takes a few milliseconds
 ROW_LIMIT = 1_000
-VALUE_LIMIT = 100_000  # bytes in one string or blob
+VALUE_LIMIT = 10_000  # bytes in one string or blob; the longest in any shipped exercise is 19
+LIKE_LIMIT = 100  # characters in a LIKE or GLOB pattern
+COSTLY = frozenset("glob instr like ltrim replace rtrim trim".split())
+COSTLY_CALLS = 16  # uses of COSTLY functions in one query; shipped references use at most 2
 RESULT_LIMIT = 2_000_000  # bytes in the whole result
 SQL_LIMIT = 20_000  # characters of query text
 
@@ -29,13 +38,15 @@ Fixture = Mapping[str, Sequence[Sequence[Cell]]]
 
 _READING_START = re.compile(r"\s*(?:(?:--[^\n]*(?:\n|$)|/\*.*?\*/)\s*)*\(*\s*(select|with|values)\b", re.I | re.S)
 _READING = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE}
-# Scalar, aggregate, window, date and math functions; nothing that reads files, loads code or makes huge blobs.
+# Scalar, aggregate, window, date and math functions; nothing that reads files, loads code or makes huge
+# blobs. Not printf or format either: printf('%.*c', 2000000000, 'x') loops for about 20 s inside one
+# call, where the progress handler never runs, so it would outlast the time limit.
 FUNCTIONS = frozenset(
     """
     abs avg ceil ceiling char coalesce count cume_dist date datetime dense_rank exp first_value floor
-    format glob group_concat hex ifnull iif instr julianday lag last_value lead length like likelihood
+    glob group_concat hex ifnull iif instr julianday lag last_value lead length like likelihood
     likely ln log log10 log2 lower ltrim max min mod nth_value ntile nullif percent_rank pi pow power
-    printf quote rank replace round row_number rtrim sign sqrt strftime substr substring sum time
+    quote rank replace round row_number rtrim sign sqrt strftime substr substring sum time
     total trim trunc typeof unicode unixepoch unlikely upper
     """.split()
 )
@@ -48,6 +59,18 @@ _ACTIONS = {
     REINDEX SAVEPOINT TRANSACTION UPDATE
     """.split()
 }
+
+
+class _Guard:
+    """What the authorizer refused and how many costly calls it let through, for the current query."""
+
+    def __init__(self) -> None:
+        self.denied: list[str] = []
+        self.costly = 0
+
+    def reset(self) -> None:
+        self.denied.clear()
+        self.costly = 0
 
 
 class QueryRefused(Exception):
@@ -81,7 +104,7 @@ class ReadOnlyDatabase:
     def __init__(self, tables: Mapping[str, Sequence[str]], fixture: Fixture) -> None:
         self._conn = sqlite3.connect(":memory:")
         load_fixture(self._conn, tables, fixture)
-        self._denied = _lock_down(self._conn)
+        self._guard = _lock_down(self._conn)
 
     def __enter__(self) -> ReadOnlyDatabase:
         return self
@@ -98,7 +121,7 @@ class ReadOnlyDatabase:
         if not _READING_START.match(query):
             first = query.split(None, 1)[0].upper()[:20]
             raise QueryRefused(f"refused: {first}; only a reading query (SELECT, or WITH ... SELECT) may run")
-        self._denied.clear()
+        self._guard.reset()
         deadline = time.perf_counter() + time_limit
         self._conn.set_progress_handler(lambda: int(time.perf_counter() > deadline), 1_000)
         start = time.perf_counter()
@@ -111,31 +134,36 @@ class ReadOnlyDatabase:
                     f"stopped after {time_limit:g} s; on this data the expected query takes milliseconds "
                     "(an endless recursive CTE, or a join missing its condition?)"
                 ) from None
-            raise QueryRefused(_explain(exc, self._denied)) from None
+            raise QueryRefused(_explain(exc, self._guard.denied)) from None
         columns = tuple(d[0] for d in cursor.description or ())
         return QueryResult(columns, rows, time.perf_counter() - start)
 
 
-def _lock_down(conn: sqlite3.Connection) -> list[str]:
-    """From here on the connection only reads; returns the list the authorizer records refusals in."""
+def _lock_down(conn: sqlite3.Connection) -> _Guard:
+    """From here on the connection only reads; returns where the authorizer records refusals."""
     conn.execute("PRAGMA query_only = ON")
     conn.execute("PRAGMA temp_store = MEMORY")
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
     conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, VALUE_LIMIT)
     conn.setlimit(sqlite3.SQLITE_LIMIT_SQL_LENGTH, SQL_LIMIT)
-    denied: list[str] = []
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH, LIKE_LIMIT)
+    guard = _Guard()
 
     def authorize(action: int, arg1: str | None, arg2: str | None, _db: str | None, _trigger: str | None) -> int:
         if action in _READING:
             return sqlite3.SQLITE_OK
         if action == sqlite3.SQLITE_FUNCTION and arg2 is not None and arg2.lower() in FUNCTIONS:
-            return sqlite3.SQLITE_OK
+            guard.costly += arg2.lower() in COSTLY
+            if guard.costly <= COSTLY_CALLS:
+                return sqlite3.SQLITE_OK
+            guard.denied.append(f"more than {COSTLY_CALLS} uses of {', '.join(sorted(COSTLY))}")
+            return sqlite3.SQLITE_DENY
         what = arg2 if action == sqlite3.SQLITE_FUNCTION else arg1
-        denied.append(f"{_ACTIONS.get(action, str(action))}{f' {what}' if what else ''}")
+        guard.denied.append(f"{_ACTIONS.get(action, str(action))}{f' {what}' if what else ''}")
         return sqlite3.SQLITE_DENY
 
     conn.set_authorizer(authorize)
-    return denied
+    return guard
 
 
 def _fetch(cursor: sqlite3.Cursor, row_limit: int) -> tuple[Row, ...]:
@@ -163,11 +191,17 @@ def _explain(exc: sqlite3.Error, denied: list[str]) -> str:
     text = str(exc)
     if denied:
         refused = ", ".join(dict.fromkeys(denied))
+        if any(d.startswith("more than") for d in denied):
+            return f"refused: {refused} in one query (each can be slow on long text)"
+        if all(d.startswith("FUNCTION") for d in denied):
+            return f"refused: {refused}; the exercises allow the usual aggregate, window, text, date and math functions"
         return f"refused: {refused}; only a reading query (SELECT, or WITH ... SELECT) may run"
     if "one statement at a time" in text:
         return "write one statement only"
     if "too big" in text:
         return f"a value in the result is longer than {VALUE_LIMIT:,} bytes"
+    if "LIKE or GLOB pattern too complex" in text:
+        return f"a LIKE or GLOB pattern is longer than {LIKE_LIMIT} characters"
     if "no such function" in text:
         return (
             f"SQLite error: {text} (the exercises run on SQLite {sqlite3.sqlite_version}: dates use date(), "

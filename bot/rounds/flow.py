@@ -69,6 +69,7 @@ class RoundFlow:
                 seniority=PRESETS[rnd.preset].seniority if rnd.preset else None,
                 sections=slot.sections or None,
                 avoid_sections=recent,
+                exercise=slot.exercise,
             )
             if qid is None:
                 # The bank has nothing left of this kind: move on to the next kind the plan has, if any.

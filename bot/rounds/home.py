@@ -8,7 +8,8 @@ from bot.rounds.flow import RoundFlow, start_button
 HELP = """I'm a mock interviewer for machine-learning roles.
 
 Rounds
-  /mock — start (or resume) a mock round: technical, behavioral, mixed, system design, quiz drill, or a full loop
+  /mock — start (or resume) a mock round: technical, behavioral, mixed, system design, quiz drill, or a full loop;
+    /mock exercises (or sql, python) for exercises whose code is run
   /done — finish your answer (you can answer in several messages)
   /hint — get a hint (up to three; each costs a little score)
   /skip — skip this question

@@ -42,8 +42,10 @@ def pick(
     seniority: str | None = None,
     sections: Sequence[str] | None = None,
     avoid_sections: Sequence[str] = (),
+    exercise: str | None = None,
 ) -> str | None:
-    """Pick deterministically from the seed, relaxing filters one at a time when nothing fits."""
+    """Pick deterministically from the seed, relaxing filters one at a time when nothing fits.
+    `exercise` ("sql" or "python") keeps to questions whose answer is run, however the others relax."""
     stores: dict[str, dict[str, Any]] = {
         "technical": bank.technical,
         "behavioral": bank.behavioral,
@@ -51,7 +53,7 @@ def pick(
         "quiz": bank.quiz,
     }
     store = stores[kind]
-    pool = [q for q in store.values() if q.id not in asked]
+    pool = [q for q in store.values() if q.id not in asked and (exercise is None or _runs(q, exercise))]
     if not pool:
         return None
     rng = random.Random(seed)
@@ -83,3 +85,7 @@ def pick(
         if candidates:
             return str(rng.choice(candidates))
     return None
+
+
+def _runs(q: Any, exercise: str) -> bool:
+    return getattr(q, "sql" if exercise == "sql" else "tests", None) is not None

@@ -10,11 +10,18 @@ from bot.core.events import Button, make_choice
 from bot.rounds.flow import RoundFlow, round_record, start_button
 from bot.rounds.presets import PRESETS
 from bot.rounds.selection import level_from_score
-from bot.rounds.state import RoundState, SetupState, Slot, Track
+from bot.rounds.state import Exercise, RoundState, SetupState, Slot, Track
 
 TRACKS: tuple[Track, ...] = ("technical", "behavioral", "mixed", "design", "quiz", "loop")
 DIFFICULTIES = ("easy", "medium", "hard", "match")
 LENGTHS = (3, 5, 8)
+# `/mock exercises` (or sql, python): a technical round of questions whose answers are run, taken in turn
+EXERCISE_ARGS: dict[str, list[Exercise]] = {
+    "exercises": ["sql", "python"],
+    "sql": ["sql"],
+    "python": ["python"],
+    "coding": ["python"],
+}
 KIND_MINUTES = {"technical": 5.0, "behavioral": 3.0, "design": 40.0, "quiz": 0.5}
 TRACK_LABELS = {
     "technical": "Technical",
@@ -44,10 +51,15 @@ class RoundSetup:
                 setup.difficulty = arg  # type: ignore[assignment]
             elif arg in PRESETS:
                 setup.track, setup.role = "loop", arg
+            elif arg in EXERCISE_ARGS:
+                setup.track, setup.exercises = "technical", EXERCISE_ARGS[arg]
             elif arg.isdigit() and int(arg) in LENGTHS:
                 setup.length = int(arg)
             else:
-                ctx.say(f"I didn't understand {arg[:30]!r}. Try /mock, or for example /mock technical medium 5.")
+                ctx.say(
+                    f"I didn't understand {arg[:30]!r}. Try /mock, or for example /mock technical medium 5 "
+                    "(/mock exercises medium 5 for SQL and Python exercises that are run)."
+                )
                 return
         if st.paused is not None:  # with or without arguments: a new round must not lose it silently
             p = st.paused
@@ -178,6 +190,11 @@ class RoundSetup:
             kinds = ["behavioral" if i % 3 == 2 else "technical" for i in range(length)]
         else:
             kinds = [track] * length
+        if track == "technical" and setup.exercises:
+            turns = setup.exercises
+            return [
+                Slot(kind="technical", difficulty=diff, exercise=turns[i % len(turns)]) for i in range(length)
+            ], None
         return [Slot(kind=k, difficulty=diff) for k in kinds], None  # type: ignore[arg-type]
 
     async def _start(self, ctx: Ctx, setup: SetupState, length: int) -> None:
@@ -213,6 +230,9 @@ class RoundSetup:
             "quiz": "multiple-choice quiz questions",
             "loop": "a full interview loop",
         }[rnd.track]
+        languages = list(dict.fromkeys(s.exercise for s in rnd.plan if s.exercise))
+        if languages:
+            what = " and ".join("SQL" if x == "sql" else "Python" for x in languages) + " exercises (your code is run)"
         level = texts.DIFFICULTY_LABELS[rnd.difficulty].lower()
         if rnd.track == "loop" and rnd.preset:
             preset = PRESETS[rnd.preset]

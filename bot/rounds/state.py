@@ -14,6 +14,7 @@ Track = Literal["technical", "behavioral", "mixed", "design", "quiz", "loop"]
 
 
 Difficulty = Literal["easy", "medium", "hard", "match"]
+Exercise = Literal["sql", "python"]  # a question whose answer is run: an SQL query or a Python function
 
 
 class Slot(StateModel):
@@ -23,6 +24,7 @@ class Slot(StateModel):
     label: str = ""
     difficulty: str = "medium"
     sections: list[str] = Field(default_factory=list)
+    exercise: Exercise | None = None  # only exercises of this language, never relaxed
 
 
 class RoundState(StateModel):
@@ -65,3 +67,4 @@ class SetupState(StateModel):
     difficulty: Difficulty | None = None
     role: str | None = None
     length: int | None = None
+    exercises: list[Exercise] = Field(default_factory=list)  # a technical round of these, in turn
