@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.exercises.checking import ExerciseChecker
 from bot.exercises.result import CaseResult, ExerciseResult
 from bot.exercises.sandbox import Sandbox, SandboxConfig
 from bot.exercises.scoring import exercise_score
+from bot.grading.claims import ClaimGrader
 from questions.loader import BankInvalid, load_bank
 from tests.conftest import ROOT
 from tests.console_driver import warm_bank_cache
@@ -77,6 +79,15 @@ def test_grade_runs_an_sql_answer_and_names_the_failing_case(tmp_path: Path) -> 
     assert isinstance(execution, dict) and execution["failed"] == ["hidden data"]
     assert bad["score"] == 1.5 and bad["explanation"] is None
     assert "passes the visible data but not the hidden data" in str(bad["feedback"])
+
+
+async def test_code_without_words_is_not_answered_as_i_dont_know() -> None:
+    bank = load_bank()
+    checker = ExerciseChecker(Sandbox(SandboxConfig()))
+    checked = await checker.check(bank.technical["sql-orders-per-customer"], SQL_SHORTCUT, ClaimGrader())
+    assert checked.run.executed and "no_explanation" in checked.explanation.flags
+    assert "no explanation" in checked.feedback() and "No problem" not in checked.feedback()
+    assert checked.score == 1.5
 
 
 async def test_grade_runs_a_python_answer_or_says_why_not(tmp_path: Path) -> None:

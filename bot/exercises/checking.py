@@ -15,7 +15,7 @@ from bot.exercises.sandbox import Sandbox
 from bot.exercises.scoring import exercise_score
 from bot.exercises.sql_check import check_sql
 from bot.grading.bank_rubrics import rubric_for
-from bot.grading.verdict import Grader, Verdict
+from bot.grading.verdict import Grader, PointVerdict, Rubric, Verdict
 from questions.schema import TechnicalQuestion
 
 
@@ -51,5 +51,17 @@ class ExerciseChecker:
         else:
             run, language = await check_python(item, answer, self.sandbox), "python"
         prose = split_answer(answer, language).explanation if run.executed else answer
-        explanation = await grader.grade(rubric_for(item), prose)
+        rubric = rubric_for(item)
+        explanation = await grader.grade(rubric, prose) if prose.strip() or not run.executed else _unexplained(rubric)
         return CheckedAnswer(run, explanation, exercise_score(run, explanation.score), prose)
+
+
+def _unexplained(rubric: Rubric) -> Verdict:
+    """Code with no words around it was run; it is not an "I don't know", so it is not answered as one."""
+    points = [PointVerdict(kp.point, "missed", "", kp.weight) for kp in rubric.key_points]
+    lines = [
+        "Your code came with no explanation. In an interview, say in a sentence or two why it works; "
+        "a strong explanation covers:",
+        *(f"• {kp.point}" for kp in rubric.key_points),
+    ]
+    return Verdict(0.0, points, "\n".join(lines), ["no_explanation"])
