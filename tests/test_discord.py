@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from adapters.discord.adapter import INTENTS, DiscordAdapter, DiscordSettings
@@ -163,6 +164,28 @@ async def test_slash_mock_round_in_a_server_with_buttons_and_a_modal_answer(bot:
     assert card["embeds"][0]["title"].startswith("📋 Scorecard") and "By topic" in card["embeds"][0]["description"]
     # Everything of Ada's round was ephemeral: Bo, in the same channel, saw none of it.
     assert fake.visible(CHANNEL, BO) == [] and card["flags"] & EPHEMERAL
+    no_leftovers(fake)
+
+
+async def test_discord_updates_are_counted_and_held_to_the_abuse_limits(
+    tmp_path: Path, bank: Bank, clock: FakeClock
+) -> None:
+    def handled() -> float:
+        return (
+            REGISTRY.get_sample_value("mock_interviewer_updates_total", {"platform": "discord", "kind": "command"}) or 0
+        )
+
+    async with (
+        running_fake_discord(TOKEN) as fake,
+        started(fake, tmp_path, bank, clock, RATE_MESSAGES_PER_MINUTE="2") as b,
+    ):
+        before = handled()
+        for _ in range(3):
+            await b.slash(ADA, "help")
+        texts = b.fake.texts(fake.dm_channel(ADA), ADA)
+    assert sum("mock interviewer" in t for t in texts) == 2
+    assert "faster than I can answer" in texts[-1]
+    assert handled() - before == 3
     no_leftovers(fake)
 
 
