@@ -126,6 +126,14 @@ async def test_group_quiz_starts_are_limited_per_group(app: App) -> None:
     assert "Starting a quiz" in text_of(await app.handle(quiz_now("g2", "u2")))
 
 
+async def test_members_refused_a_quiz_start_do_not_use_up_the_groups_starts(app: App) -> None:
+    member = replace(make_event(CommandIn("quiz", ("now",)), user="u3", chat="g1"), chat_kind="group")
+    for _ in range(3):
+        assert "Only group admins" in text_of(await app.handle(member))
+    admin = replace(member, user_id="u1", is_admin=True)
+    assert "Starting a quiz" in text_of(await app.handle(admin))
+
+
 def test_limits_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(
