@@ -68,11 +68,26 @@ class _Hooks:
 
 
 class _Client(_Hooks, discord.Client):
-    pass
+    # discord.py stays "ready" through a gateway outage while it reconnects; /readyz must not.
+    async def on_disconnect(self) -> None:
+        self.adapter.offline.add(0)
+
+    async def on_connect(self) -> None:
+        self.adapter.offline.discard(0)
+
+    async def on_resumed(self) -> None:
+        self.adapter.offline.discard(0)
 
 
 class _ShardedClient(_Hooks, discord.AutoShardedClient):
-    pass
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.adapter.offline.add(shard_id)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.adapter.offline.discard(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.adapter.offline.discard(shard_id)
 
 
 class DiscordAdapter:
@@ -101,6 +116,7 @@ class DiscordAdapter:
         add_commands(self.tree, self.on_command, self._on_answer)
         self.transport = DiscordTransport(lambda: self.client, limiter, quiz_messages)
         self._runner: asyncio.Task[None] | None = None
+        self.offline: set[int] = set()  # gateway shards disconnected and not yet back
 
     async def dispatch(self, event: Inbound) -> list[Reply]:
         async with self._slots:
@@ -173,8 +189,8 @@ class DiscordAdapter:
 
     @property
     def connected(self) -> bool:
-        """For /readyz: logged in and the gateway session is ready."""
-        return self.client.is_ready() and not self.client.is_closed()
+        """For /readyz: logged in, the gateway session is ready, and no shard is disconnected."""
+        return self.client.is_ready() and not self.client.is_closed() and not self.offline
 
     async def setup(self) -> None:
         """After login, before the gateway: route our buttons and publish the slash commands."""
