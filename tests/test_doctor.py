@@ -68,6 +68,17 @@ async def test_everything_configured_and_working_exits_0_without_printing_tokens
         assert secret not in text
 
 
+async def test_no_platform_configured_fails_because_run_would_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank: Bank
+) -> None:
+    monkeypatch.setattr("bot.configured.load_questions", lambda settings: bank)
+    checks = await run_checks(settings_for(tmp_path), database_checks)
+    lines: list[str] = []
+    assert report(checks, (), lines.append) == 1
+    assert [c.name for c in checks if c.status == "FAIL"] == ["platforms"]
+    assert any(line.startswith("FAIL  platforms: neither TELEGRAM_BOT_TOKEN nor DISCORD_BOT_TOKEN") for line in lines)
+
+
 async def test_bad_tokens_fail_with_what_to_do_and_are_never_printed(tmp_path: Path) -> None:
     other_tg = "987654321:AAanothertoken_abcdefghijklmnopq"
     other_dc = "OTk5ODc2NTQzMjEwOTg3NjU0Mw.XyZaBc.anotheranotheranotheranotheranothera12"

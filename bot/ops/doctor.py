@@ -42,6 +42,12 @@ def skip(name: str, detail: str) -> Check:
     return Check(name, "skip", detail)
 
 
+NO_PLATFORM = fail(
+    "platforms",
+    "neither TELEGRAM_BOT_TOKEN nor DISCORD_BOT_TOKEN is set, so `mock-interviewer run` will not start",
+    "set one or both (see .env.example); `mock-interviewer chat` needs neither",
+)
+
 DatabaseChecks = Callable[[str, float], Awaitable[list[Check]]]  # (DATABASE_URL, seconds) -> checks
 
 
@@ -228,7 +234,10 @@ async def run_checks(
         checks.append(data_folder(settings))
         checks.append(await asyncio.to_thread(bank, settings))
         tg, dc, model = await asyncio.gather(telegram(settings, http), discord(settings, http), llm(settings, http))
-        checks += [*tg, *dc, model]
+        if settings.telegram_token or settings.discord_token:
+            checks += [*tg, *dc, model]
+        else:  # `run` refuses to start without a platform
+            checks += [NO_PLATFORM, model]
         checks.append(port_free("metrics port", settings.metrics_listen, "METRICS_LISTEN"))
         if settings.telegram_webhook_url:
             checks.append(port_free("webhook port", settings.telegram_webhook_listen, "TELEGRAM_WEBHOOK_LISTEN"))
