@@ -115,6 +115,8 @@ async def telegram(settings: Settings, client: httpx.AsyncClient) -> list[Check]
                 "check the network, a proxy, or TELEGRAM_API_BASE_URL",
             )
         ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a web page or a proxy's answer
+        return [not_the_api("telegram", settings.telegram_api_base_url, exc, "TELEGRAM_API_BASE_URL")]
 
 
 def _webhook(settings: Settings, info: dict[str, Any]) -> Check:
@@ -177,6 +179,16 @@ async def discord(settings: Settings, client: httpx.AsyncClient) -> list[Check]:
                 "check the network, a proxy, or DISCORD_API_BASE_URL",
             )
         ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [not_the_api("discord", settings.discord_api_base_url, exc, "DISCORD_API_BASE_URL")]
+
+
+def not_the_api(name: str, base: str, exc: Exception, setting: str) -> Check:
+    return fail(
+        name,
+        f"{base} answered with something that is not the platform's API ({type(exc).__name__})",
+        f"check {setting} and any proxy in between",
+    )
 
 
 async def llm(settings: Settings, client: httpx.AsyncClient) -> Check:
