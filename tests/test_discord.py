@@ -189,6 +189,20 @@ async def test_discord_updates_are_counted_and_held_to_the_abuse_limits(
     no_leftovers(fake)
 
 
+async def test_interaction_replies_count_as_sends(bot: Bot) -> None:
+    def sends(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value("mock_interviewer_sends_total", {"platform": "discord", "outcome": outcome}) or 0
+        )
+
+    sent, failed = sends("sent"), sends("failed")
+    await bot.slash(ADA, "help", guild=GUILD)
+    assert sends("sent") - sent == 1
+    bot.fake.fail("PATCH", r"/webhooks/\d+/[\w-]+/messages/@original$", 404)
+    bot.fake.slash(ADA, "help", guild=GUILD)  # private to ADA, so only the interaction could show it: lost
+    await bot.fake.wait_for(lambda: sends("failed") - failed == 1)
+
+
 async def test_readiness_follows_the_discord_gateway(bot: Bot) -> None:
     await gateway_outage(bot)
     await bot.slash(ADA, "help")

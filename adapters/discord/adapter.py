@@ -30,6 +30,7 @@ from adapters.text import parse_command
 from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.ops.metrics import count_sends
 
 log = logging.getLogger(__name__)
 # The bot never joins voice, so discord.py's warnings about missing voice libraries are noise.
@@ -328,6 +329,7 @@ class DiscordAdapter:
                         if out.poll_ref is not None:
                             await self.record_polls(str(interaction.channel_id), [(str(message.id), out.poll_ref)])
                     original = False
+                    count_sends(PLATFORM, "sent")
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
                 await self._undeliverable(
                     str(interaction.channel_id), in_guild, replies[i:], exc, str(interaction.user.id)
@@ -345,8 +347,10 @@ class DiscordAdapter:
         later = [r for r in replies if not (in_guild and r.private)]
         lost = len(replies) - len(later)
         if lost:
+            count_sends(PLATFORM, "failed", lost)
             log.warning("discord: %d private reply(ies) in channel %s could not be delivered: %s", lost, channel, error)
         if later:
+            count_sends(PLATFORM, "retried", len(later))
             await self.on_undeliverable(PLATFORM, channel, "group" if in_guild else "private", later, error, owner)
 
     async def deliver(self, channel: str, kind: ChatKind, replies: list[Reply], owner: str) -> None:
