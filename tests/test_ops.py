@@ -130,6 +130,16 @@ async def test_send_outcomes_ticks_and_subscriptions_show_on_the_page(
     assert sample(after, "mock_interviewer_daily_subscriptions") == 1
 
 
+async def test_a_readiness_check_that_raises_answers_503() -> None:
+    async def broken() -> list[tuple[str, bool, str]]:
+        raise ConnectionResetError("peer went away")
+
+    async with serving(OpsServer("127.0.0.1:0", broken)) as url, httpx.AsyncClient(base_url=url) as http:
+        ready, health = await http.get("/readyz"), await http.get("/healthz")
+    assert ready.status_code == 503 and "FAIL checks: raised ConnectionResetError" in ready.text
+    assert health.status_code == 200
+
+
 class Proxy:
     """A TCP forwarder to PostgreSQL that the test can cut and restore: the database going away."""
 
