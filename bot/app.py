@@ -241,7 +241,7 @@ def discord_adapter(app: App, clock: Callable[[], datetime]) -> DiscordAdapter:
             settings.discord_shards,
             concurrency=ADAPTER_CONCURRENCY,
         ),
-        app.dispatcher.dispatch,
+        app.handle,
         # Broadcasts stay under Discord's 50 requests/s global limit with room for interactions;
         # discord.py itself follows each route's limits from the response headers.
         RateLimiter(Limits(per_second=40, per_chat_interval=0.25, per_group_minute=120)),

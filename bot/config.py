@@ -11,6 +11,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.core import texts
+
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 LOG_FORMATS = ("text", "json")
 
@@ -47,7 +49,7 @@ class Settings:
     messages_per_minute: int = 20
     grades_per_hour: int = 60
     group_quizzes_per_hour: int = 6
-    max_message_chars: int = 20000
+    max_message_chars: int = texts.MAX_MESSAGE_CHARS
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -152,7 +154,8 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = Pa
     messages_per_minute = limit("RATE_MESSAGES_PER_MINUTE", 20, 10_000)
     grades_per_hour = limit("RATE_GRADES_PER_HOUR", 60, 100_000)
     group_quizzes_per_hour = limit("RATE_GROUP_QUIZZES_PER_HOUR", 6, 1_000)
-    max_message_chars = limit("MAX_MESSAGE_CHARS", 20000, 1_000_000)
+    # Only lower than the engine's own cap: it refuses longer messages whatever this says.
+    max_message_chars = limit("MAX_MESSAGE_CHARS", texts.MAX_MESSAGE_CHARS, texts.MAX_MESSAGE_CHARS)
 
     if problems:
         raise ConfigError(problems)

@@ -123,6 +123,7 @@ class FakeDiscord:
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     on_call: Callable[[str, str], object] | None = None  # runs as each REST request is answered
     url: str = ""
+    gateway_down: bool = False  # new gateway connections are refused (503), as in an outage
 
     def __post_init__(self) -> None:
         self.bot = {"id": str(snowflake()), "username": "mock-interviewer", "discriminator": "0",
@@ -334,6 +335,8 @@ class FakeDiscord:
         compress = query.get("compress")
         if compress not in (None, "zlib-stream"):
             raise web.HTTPBadRequest(text=f"unsupported compression {compress}")
+        if self.gateway_down:
+            raise web.HTTPServiceUnavailable(text="gateway unavailable")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         session = Session(ws, zlib.compressobj() if compress else None)
@@ -377,6 +380,12 @@ class FakeDiscord:
         elif op == 6:
             session.identified = True
             await self._send(session, {"op": 0, "t": "RESUMED", "d": {}})
+
+    async def drop_gateway(self, shard: int | None = None) -> None:
+        """Close every gateway session (or one shard's), as when the network or Discord goes away."""
+        for session in list(self.sessions):
+            if shard is None or session.shard[0] == shard:
+                await session.ws.close(code=1001)
 
     # ------------------------------------------------------------------ REST
 

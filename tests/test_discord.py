@@ -7,7 +7,7 @@ import io
 import logging
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from adapters.discord.adapter import INTENTS, DiscordAdapter, DiscordSettings
 from adapters.discord.commands import SIMPLE_COMMANDS
 from adapters.discord.render import MAX_CONTENT, render
 from adapters.errors import PlatformUnreachable
-from bot.app import App, build_app, discord_runtime, setup_logging
+from bot.app import App, build_app, discord_runtime, readiness, setup_logging
 from bot.config import ConfigError, Settings, load_settings
 from bot.core.events import Button, Reply
 from bot.delivery.outbox import Planner, Sender
@@ -166,6 +167,71 @@ async def test_slash_mock_round_in_a_server_with_buttons_and_a_modal_answer(bot:
     no_leftovers(fake)
 
 
+async def test_discord_updates_are_counted_and_held_to_the_abuse_limits(
+    tmp_path: Path, bank: Bank, clock: FakeClock
+) -> None:
+    def handled() -> float:
+        return (
+            REGISTRY.get_sample_value("mock_interviewer_updates_total", {"platform": "discord", "kind": "command"}) or 0
+        )
+
+    async with (
+        running_fake_discord(TOKEN) as fake,
+        started(fake, tmp_path, bank, clock, RATE_MESSAGES_PER_MINUTE="2") as b,
+    ):
+        before = handled()
+        for _ in range(3):
+            await b.slash(ADA, "help")
+        texts = b.fake.texts(fake.dm_channel(ADA), ADA)
+    assert sum("mock interviewer" in t for t in texts) == 2
+    assert "faster than I can answer" in texts[-1]
+    assert handled() - before == 3
+    no_leftovers(fake)
+
+
+async def test_interaction_replies_count_as_sends(bot: Bot) -> None:
+    def sends(outcome: str) -> float:
+        return (
+            REGISTRY.get_sample_value("mock_interviewer_sends_total", {"platform": "discord", "outcome": outcome}) or 0
+        )
+
+    sent, failed = sends("sent"), sends("failed")
+    await bot.slash(ADA, "help", guild=GUILD)
+    assert sends("sent") - sent == 1
+    bot.fake.fail("PATCH", r"/webhooks/\d+/[\w-]+/messages/@original$", 404)
+    bot.fake.slash(ADA, "help", guild=GUILD)  # private to ADA, so only the interaction could show it: lost
+    await bot.fake.wait_for(lambda: sends("failed") - failed == 1)
+
+
+async def test_readiness_follows_the_discord_gateway(bot: Bot) -> None:
+    await gateway_outage(bot)
+    await bot.slash(ADA, "help")
+    assert "mock interviewer" in bot.last(bot.fake.dm_channel(ADA), ADA)
+
+
+async def gateway_outage(bot: Bot, shard: int | None = None) -> None:
+    """/readyz's discord check fails while the gateway (or one shard) is down, and passes once it is back."""
+
+    async def discord_ready() -> bool:
+        return dict((name, passed) for name, passed, _ in await readiness(bot.app, [bot.adapter]))["discord"]
+
+    assert await discord_ready()
+    bot.fake.gateway_down = True
+    await bot.fake.drop_gateway(shard)
+    await wait_until(lambda: not bot.adapter.connected, within=10)
+    assert not await discord_ready()
+    bot.fake.gateway_down = False
+    await wait_until(lambda: bot.adapter.connected, within=30)  # discord.py reconnects with backoff
+    assert await discord_ready()
+
+
+async def wait_until(check: Callable[[], bool], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
 async def test_dm_answers_by_plain_messages_and_unknown_input(bot: Bot) -> None:
     channel = bot.fake.dm_channel(ADA)
     await bot.dm(ADA, "/mock technical easy 3")
@@ -181,7 +247,7 @@ async def test_dm_answers_by_plain_messages_and_unknown_input(bot: Bot) -> None:
     bot.fake.dm(ADA, "", attachments=1)
     await bot.fake.wait_for(lambda: "only read text" in bot.last(channel, ADA))
     await bot.dm(ADA, "ሰላም 👋 שלום " + "x" * 9000)
-    assert "characters long" in bot.last(channel, ADA)
+    assert "I read at most 8,000 at once" in bot.last(channel, ADA)  # the abuse limit refuses it first
     no_leftovers(bot.fake)
 
 
@@ -478,6 +544,7 @@ async def test_sharded_client_identifies_every_shard(tmp_path: Path, bank: Bank,
         fake.shard_count = 2
         async with started(fake, tmp_path, bank, clock, DISCORD_SHARDS="auto") as b:
             assert sorted(tuple(i["shard"]) for i in fake.identify) == [(0, 2), (1, 2)]
+            await gateway_outage(b, shard=1)
             await b.slash(ADA, "mock", {"track": "technical", "difficulty": "easy", "length": 3}, guild=GUILD)
             assert "Question 1/3" in b.last(CHANNEL, ADA)
 

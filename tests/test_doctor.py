@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiohttp import web
 
 from bot.cli import main
 from bot.config import Settings, load_settings
@@ -16,6 +17,7 @@ from storage.ops import database_checks
 from tests.fake_discord import running_fake_discord
 from tests.fake_llm import running_fake_llm
 from tests.fake_telegram import running_fake_telegram
+from tests.loopback import serve_on_loopback
 
 TG_TOKEN = "123456789:AAtesttoken_abcdefghijklmnopqrstuv"
 DC_TOKEN = "MTE5ODc2NTQzMjEwOTg3NjU0Mw.GabCdE.fakefakefakefakefakefakefakefakefakefake12"
@@ -68,6 +70,17 @@ async def test_everything_configured_and_working_exits_0_without_printing_tokens
         assert secret not in text
 
 
+async def test_no_platform_configured_fails_because_run_would_not_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank: Bank
+) -> None:
+    monkeypatch.setattr("bot.configured.load_questions", lambda settings: bank)
+    checks = await run_checks(settings_for(tmp_path), database_checks)
+    lines: list[str] = []
+    assert report(checks, (), lines.append) == 1
+    assert [c.name for c in checks if c.status == "FAIL"] == ["platforms"]
+    assert any(line.startswith("FAIL  platforms: neither TELEGRAM_BOT_TOKEN nor DISCORD_BOT_TOKEN") for line in lines)
+
+
 async def test_bad_tokens_fail_with_what_to_do_and_are_never_printed(tmp_path: Path) -> None:
     other_tg = "987654321:AAanothertoken_abcdefghijklmnopq"
     other_dc = "OTk5ODc2NTQzMjEwOTg3NjU0Mw.XyZaBc.anotheranotheranotheranotheranothera12"
@@ -87,6 +100,25 @@ async def test_bad_tokens_fail_with_what_to_do_and_are_never_printed(tmp_path: P
     assert "FAIL  telegram token: rejected by Telegram (HTTP 401)  -> copy the token again from @BotFather" in text
     assert "FAIL  discord token: rejected by Discord (HTTP 401)  -> reset the token" in text
     assert other_tg not in text and other_dc not in text
+
+
+async def test_an_api_base_that_answers_a_web_page_fails_instead_of_crashing(tmp_path: Path) -> None:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="<html>a login page</html>", content_type="text/html")
+
+    app = web.Application()
+    app.router.add_route("*", "/{path:.*}", page)
+    async with serve_on_loopback(app) as url, httpx.AsyncClient() as client:
+        settings = settings_for(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=TG_TOKEN,
+            TELEGRAM_API_BASE_URL=url,
+            DISCORD_BOT_TOKEN=DC_TOKEN,
+            DISCORD_API_BASE_URL=url,
+        )
+        checks = [*await telegram(settings, client), *await discord(settings, client)]
+    assert [(c.name, c.status) for c in checks] == [("telegram", "FAIL"), ("discord", "FAIL")]
+    assert all("not the platform's API" in c.detail for c in checks)
 
 
 async def test_webhook_errors_reported_by_telegram_fail(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from bot.app import App, build_app
 from bot.config import ConfigError, load_settings
+from bot.core import texts
 from bot.core.events import ChoiceIn, CommandIn, Inbound, Payload, Reply, TextIn
 from bot.core.ports import ConversationKey
 from bot.grading.claims import ClaimGrader
@@ -125,6 +126,14 @@ async def test_group_quiz_starts_are_limited_per_group(app: App) -> None:
     assert "Starting a quiz" in text_of(await app.handle(quiz_now("g2", "u2")))
 
 
+async def test_members_refused_a_quiz_start_do_not_use_up_the_groups_starts(app: App) -> None:
+    member = replace(make_event(CommandIn("quiz", ("now",)), user="u3", chat="g1"), chat_kind="group")
+    for _ in range(3):
+        assert "Only group admins" in text_of(await app.handle(member))
+    admin = replace(member, user_id="u1", is_admin=True)
+    assert "Starting a quiz" in text_of(await app.handle(admin))
+
+
 def test_limits_are_validated(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(
@@ -132,5 +141,13 @@ def test_limits_are_validated(tmp_path: Path) -> None:
         )
     assert caught.value.problems == [
         "RATE_GRADES_PER_HOUR must be a whole number from 1 to 100000, got '0'",
-        "MAX_MESSAGE_CHARS must be a whole number from 1 to 1000000, got 'lots'",
+        "MAX_MESSAGE_CHARS must be a whole number from 1 to 8000, got 'lots'",
     ]
+
+
+def test_message_size_limit_stays_within_what_the_engine_reads(tmp_path: Path) -> None:
+    """The engine refuses longer messages itself, so a higher setting would promise what it cannot keep."""
+    assert load_settings({"DATA_DIR": str(tmp_path)}, dotenv=None).max_message_chars == texts.MAX_MESSAGE_CHARS
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"DATA_DIR": str(tmp_path), "MAX_MESSAGE_CHARS": "20000"}, dotenv=None)
+    assert caught.value.problems == ["MAX_MESSAGE_CHARS must be a whole number from 1 to 8000, got '20000'"]

@@ -18,18 +18,21 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.scheduler import SchedulerService
 from bot.app import build_app, ops_server, readiness, setup_logging
 from bot.config import load_settings
 from bot.core.events import Reply, TextIn
+from bot.delivery.outbox import Planner
 from bot.ops.metrics import instrumented
 from bot.ops.server import OpsServer
 from questions.loader import Bank
 from storage.database import _alembic_config, head_revision, upgrade
+from storage.leader import Leadership
 from storage.ops import operational_figures, schema_state
 from storage.uow import unit_of_work_factory
 from tests.conftest import FakeClock, make_event, postgres_url
 from tests.fake_telegram import running_fake_telegram
-from tests.test_telegram import ADA, TOKEN, start_bot
+from tests.test_telegram import ADA, BO, TOKEN, start_bot
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -94,6 +97,47 @@ async def test_counters_move_after_a_scripted_round(tmp_path: Path, bank: Bank, 
     assert "ok telegram: connected" in ready.text and "ok migrations" in ready.text
     assert missing.status_code == 404
     assert head.status_code == 200 and head.content == b""
+
+
+def moved(before: str, after: str, name: str, **labels: str) -> float:
+    return sample(after, name, **labels) - sample(before, name, **labels)
+
+
+async def test_send_outcomes_ticks_and_subscriptions_show_on_the_page(
+    tmp_path: Path, bank: Bank, clock: FakeClock
+) -> None:
+    async with running_fake_telegram(TOKEN) as fake:
+        async for bot in start_bot(fake, tmp_path, bank, clock):
+            bot.app.settings = replace(bot.app.settings, metrics_listen="127.0.0.1:0")
+            server = ops_server(bot.app, [bot.adapter], clock)
+            assert server is not None
+            async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+                before = (await http.get("/metrics")).text
+                fake.fail("sendMessage", 429, retry_after=1)
+                await bot.say(ADA, "/daily 09:00 UTC")
+                fake.fail("sendMessage", 403)
+                fake.message(BO, BO, "/help")
+                await fake.wait_for(lambda: any("blocked" in error for _, error in fake.rejected))
+                await bot.settle()
+                await SchedulerService(Planner(bot.app.uow, clock), bot.sender, Leadership(bot.app.db)).tick()
+                after = (await http.get("/metrics")).text
+    for outcome in ("sent", "retried", "blocked"):
+        assert moved(before, after, "mock_interviewer_sends_total", platform="telegram", outcome=outcome) >= 1, outcome
+    assert moved(before, after, "mock_interviewer_rate_limited_total", platform="telegram") == 1
+    assert moved(before, after, "mock_interviewer_retry_after_seconds_sum", platform="telegram") == 1
+    assert moved(before, after, "mock_interviewer_scheduler_ticks_total", role="leader") == 1
+    assert sample(after, "mock_interviewer_scheduler_leader") == 1
+    assert sample(after, "mock_interviewer_daily_subscriptions") == 1
+
+
+async def test_a_readiness_check_that_raises_answers_503() -> None:
+    async def broken() -> list[tuple[str, bool, str]]:
+        raise ConnectionResetError("peer went away")
+
+    async with serving(OpsServer("127.0.0.1:0", broken)) as url, httpx.AsyncClient(base_url=url) as http:
+        ready, health = await http.get("/readyz"), await http.get("/healthz")
+    assert ready.status_code == 503 and "FAIL checks: raised ConnectionResetError" in ready.text
+    assert health.status_code == 200
 
 
 class Proxy:

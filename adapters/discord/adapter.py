@@ -30,6 +30,7 @@ from adapters.text import parse_command
 from bot.config import ConfigError
 from bot.core.events import ChatKind, ChoiceIn, CommandIn, Inbound, Payload, PollAnswerIn, Reply, TextIn, parse_choice
 from bot.delivery.sending import Blocked, RateLimiter, Rejected, RetryLater, with_retries
+from bot.ops.metrics import count_sends
 
 log = logging.getLogger(__name__)
 # The bot never joins voice, so discord.py's warnings about missing voice libraries are noise.
@@ -68,11 +69,26 @@ class _Hooks:
 
 
 class _Client(_Hooks, discord.Client):
-    pass
+    # discord.py stays "ready" through a gateway outage while it reconnects; /readyz must not.
+    async def on_disconnect(self) -> None:
+        self.adapter.offline.add(0)
+
+    async def on_connect(self) -> None:
+        self.adapter.offline.discard(0)
+
+    async def on_resumed(self) -> None:
+        self.adapter.offline.discard(0)
 
 
 class _ShardedClient(_Hooks, discord.AutoShardedClient):
-    pass
+    async def on_shard_disconnect(self, shard_id: int) -> None:
+        self.adapter.offline.add(shard_id)
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self.adapter.offline.discard(shard_id)
+
+    async def on_shard_resumed(self, shard_id: int) -> None:
+        self.adapter.offline.discard(shard_id)
 
 
 class DiscordAdapter:
@@ -101,6 +117,7 @@ class DiscordAdapter:
         add_commands(self.tree, self.on_command, self._on_answer)
         self.transport = DiscordTransport(lambda: self.client, limiter, quiz_messages)
         self._runner: asyncio.Task[None] | None = None
+        self.offline: set[int] = set()  # gateway shards disconnected and not yet back
 
     async def dispatch(self, event: Inbound) -> list[Reply]:
         async with self._slots:
@@ -173,8 +190,8 @@ class DiscordAdapter:
 
     @property
     def connected(self) -> bool:
-        """For /readyz: logged in and the gateway session is ready."""
-        return self.client.is_ready() and not self.client.is_closed()
+        """For /readyz: logged in, the gateway session is ready, and no shard is disconnected."""
+        return self.client.is_ready() and not self.client.is_closed() and not self.offline
 
     async def setup(self) -> None:
         """After login, before the gateway: route our buttons and publish the slash commands."""
@@ -312,6 +329,7 @@ class DiscordAdapter:
                         if out.poll_ref is not None:
                             await self.record_polls(str(interaction.channel_id), [(str(message.id), out.poll_ref)])
                     original = False
+                    count_sends(PLATFORM, "sent")
             except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
                 await self._undeliverable(
                     str(interaction.channel_id), in_guild, replies[i:], exc, str(interaction.user.id)
@@ -329,8 +347,10 @@ class DiscordAdapter:
         later = [r for r in replies if not (in_guild and r.private)]
         lost = len(replies) - len(later)
         if lost:
+            count_sends(PLATFORM, "failed", lost)
             log.warning("discord: %d private reply(ies) in channel %s could not be delivered: %s", lost, channel, error)
         if later:
+            count_sends(PLATFORM, "retried", len(later))
             await self.on_undeliverable(PLATFORM, channel, "group" if in_guild else "private", later, error, owner)
 
     async def deliver(self, channel: str, kind: ChatKind, replies: list[Reply], owner: str) -> None:

@@ -42,6 +42,12 @@ def skip(name: str, detail: str) -> Check:
     return Check(name, "skip", detail)
 
 
+NO_PLATFORM = fail(
+    "platforms",
+    "neither TELEGRAM_BOT_TOKEN nor DISCORD_BOT_TOKEN is set, so `mock-interviewer run` will not start",
+    "set one or both (see .env.example); `mock-interviewer chat` needs neither",
+)
+
 DatabaseChecks = Callable[[str, float], Awaitable[list[Check]]]  # (DATABASE_URL, seconds) -> checks
 
 
@@ -109,6 +115,8 @@ async def telegram(settings: Settings, client: httpx.AsyncClient) -> list[Check]
                 "check the network, a proxy, or TELEGRAM_API_BASE_URL",
             )
         ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # a web page or a proxy's answer
+        return [not_the_api("telegram", settings.telegram_api_base_url, exc, "TELEGRAM_API_BASE_URL")]
 
 
 def _webhook(settings: Settings, info: dict[str, Any]) -> Check:
@@ -171,6 +179,16 @@ async def discord(settings: Settings, client: httpx.AsyncClient) -> list[Check]:
                 "check the network, a proxy, or DISCORD_API_BASE_URL",
             )
         ]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return [not_the_api("discord", settings.discord_api_base_url, exc, "DISCORD_API_BASE_URL")]
+
+
+def not_the_api(name: str, base: str, exc: Exception, setting: str) -> Check:
+    return fail(
+        name,
+        f"{base} answered with something that is not the platform's API ({type(exc).__name__})",
+        f"check {setting} and any proxy in between",
+    )
 
 
 async def llm(settings: Settings, client: httpx.AsyncClient) -> Check:
@@ -228,7 +246,10 @@ async def run_checks(
         checks.append(data_folder(settings))
         checks.append(await asyncio.to_thread(bank, settings))
         tg, dc, model = await asyncio.gather(telegram(settings, http), discord(settings, http), llm(settings, http))
-        checks += [*tg, *dc, model]
+        if settings.telegram_token or settings.discord_token:
+            checks += [*tg, *dc, model]
+        else:  # `run` refuses to start without a platform
+            checks += [NO_PLATFORM, model]
         checks.append(port_free("metrics port", settings.metrics_listen, "METRICS_LISTEN"))
         if settings.telegram_webhook_url:
             checks.append(port_free("webhook port", settings.telegram_webhook_listen, "TELEGRAM_WEBHOOK_LISTEN"))

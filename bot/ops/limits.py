@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.core import texts
 from bot.core.events import ChoiceIn, CommandIn, Inbound, Reply, TextIn
 from bot.core.texts import plural
 from bot.grading.verdict import Grader, Rubric, Verdict
@@ -78,6 +79,16 @@ def _quizzes(n: int) -> str:
     return "1 quiz" if n == 1 else f"{n} quizzes"
 
 
+def _starts_group_quiz(event: Inbound) -> bool:
+    payload = event.payload
+    return (
+        event.chat_kind == "group"
+        and isinstance(payload, CommandIn)
+        and payload.name == "quiz"
+        and [a.lower() for a in payload.args[:1]] == ["now"]
+    )
+
+
 class AbuseLimits:
     def __init__(self, limits: LimitSettings, clock: Callable[[], datetime]) -> None:
         self.limits = limits
@@ -96,7 +107,10 @@ class AbuseLimits:
                 return refusal
             token = _CURRENT.set(_Update((event.platform, event.user_id)))
             try:
-                return await handle(event)
+                replies = await handle(event)
+                if _starts_group_quiz(event) and any(r.text == texts.QUIZ_STARTING for r in replies):
+                    self._quizzes.add((event.platform, event.chat_id), self.clock())  # not a member's refused try
+                return replies
             except GradeLimitReached:
                 LIMITED.labels("grades").inc()
                 user = (event.platform, event.user_id)
@@ -134,22 +148,15 @@ class AbuseLimits:
                 f"{self.limits.max_message_chars:,} at once. Send the key part, or split it over a few messages."
             )
             return [Reply(text, private=True)]
-        starts_quiz = (
-            isinstance(payload, CommandIn)
-            and payload.name == "quiz"
-            and [a.lower() for a in payload.args[:1]] == ["now"]
-        )
-        if starts_quiz and event.chat_kind == "group":
-            chat = (event.platform, event.chat_id)
-            if self._quizzes.count(chat, now) >= self.limits.group_quizzes_per_hour:
-                LIMITED.labels("quizzes").inc()
-                wait = _minutes(self._quizzes.free_in(chat, now))
-                text = (
-                    f"This group has started {_quizzes(self.limits.group_quizzes_per_hour)} in the last hour, the most "
-                    f"allowed. The next one can start in about {wait}."
-                )
-                return [Reply(text)]
-            self._quizzes.add(chat, now)
+        chat = (event.platform, event.chat_id)
+        if _starts_group_quiz(event) and self._quizzes.count(chat, now) >= self.limits.group_quizzes_per_hour:
+            LIMITED.labels("quizzes").inc()
+            wait = _minutes(self._quizzes.free_in(chat, now))
+            text = (
+                f"This group has started {_quizzes(self.limits.group_quizzes_per_hour)} in the last hour, the most "
+                f"allowed. The next one can start in about {wait}."
+            )
+            return [Reply(text)]
         return None
 
     def grader(self, grader: Grader) -> Grader:

@@ -133,6 +133,11 @@ def counted_sends(
     return wrap
 
 
+def count_sends(platform: str, outcome: str, n: int = 1) -> None:
+    """Replies sent outside a transport (the response to a Discord interaction)."""
+    SENDS.labels(platform, outcome).inc(n)
+
+
 def scheduler_tick(leader: bool) -> None:
     TICKS.labels("leader" if leader else "follower").inc()
     LEADER.set(1 if leader else 0)

@@ -75,6 +75,9 @@ class OpsServer:
                     checks = await self.ready()
             except TimeoutError:
                 checks = [("checks", False, f"did not finish within {self.check_within:g} s")]
+            except Exception as exc:  # a check that broke is a failed check, not a dropped probe
+                log.warning("readiness check failed", exc_info=True)
+                checks = [("checks", False, f"raised {type(exc).__name__}")]
             lines = "".join(f"{'ok' if passed else 'FAIL'} {name}: {detail}\n" for name, passed, detail in checks)
             status = "200 OK" if all(passed for _, passed, _ in checks) else "503 Service Unavailable"
             return status, text, lines.encode()
