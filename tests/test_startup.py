@@ -68,9 +68,12 @@ async def test_a_rejected_token_is_one_clear_line(tmp_path: Path) -> None:
     async with running_fake_telegram(TOKEN) as fake:
         wrong = "987654321:AAwrongtoken_abcdefghijklmnopqrstu"
         proc = await run_bot(tmp_path, fake.url, wrong)
-        out, err = await asyncio.wait_for(
-            proc.communicate(), 120
-        )  # a fresh DATA_DIR validates the bank first: slow on a loaded machine
+        try:  # a fresh DATA_DIR validates the bank first: slow on a loaded machine
+            out, err = await asyncio.wait_for(proc.communicate(), 120)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
     text = (out + err).decode()
     assert proc.returncode == 2, text
     assert "TELEGRAM_BOT_TOKEN was rejected by Telegram" in text
