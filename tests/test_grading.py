@@ -17,7 +17,7 @@ import pytest
 from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
 from bot.grading.claims import ClaimGrader
-from bot.grading.text import words
+from bot.grading.text import clauses, words
 from bot.grading.verdict import Rubric, Verdict
 from questions.loader import Bank, load_bank
 from questions.schema import KeyPoint
@@ -346,3 +346,8 @@ def test_terse_shorthand_reads_as_words() -> None:
     assert words("a => b, c ⇒ d") == ["a", "to", "b", "c", "to", "d"]
     assert words("train w/o dropout, w/ L2") == ["train", "without", "dropout", "with", "l2"]
     assert words("Δ loss, ρ = 0.3") == ["delta", "loss", "rho", "=", "0.3"]
+
+
+def test_abbreviations_do_not_end_a_clause() -> None:
+    parts = [c.original for c in clauses("Take the gradient w.r.t. the weights, e.g. with autograd. Then step.")]
+    assert parts == ["Take the gradient w.r.t. the weights, e.g. with autograd.", "Then step."]

@@ -397,13 +397,29 @@ class Clause:
         return ("…" if a > 0 else "") + snippet + ("…" if b < len(self.original) else "")
 
 
+# A full stop after these is no sentence end: "the gradient w.r.t. the weights", "e.g. dropout".
+_ABBREVIATION = re.compile(r"(?:^|\W)(?:e\.g|i\.e|w\.r\.t|vs|etc|approx|cf|resp|al|fig|eq)\.$", re.I)
+
+
+def _rejoin_abbreviations(pieces: list[str | None]) -> list[str]:
+    out: list[str] = []
+    for piece in pieces:
+        if piece is None:
+            continue
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
 _HEADER = re.compile(r"^[^\s:]+(?:\s+[^\s:]+){0,3}:$")
 
 
 def clauses(text: str, limit_chars: int = 20_000) -> list[Clause]:
     out: list[Clause] = []
     for paragraph, block in enumerate(re.split(r"\n\s*\n", text[:limit_chars])):
-        for piece in _CLAUSE_SPLIT.split(block):
+        for piece in _rejoin_abbreviations(_CLAUSE_SPLIT.split(block)):
             piece = (piece or "").strip().lstrip("-*•> ").strip()
             if not piece:
                 continue
