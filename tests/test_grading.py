@@ -351,3 +351,16 @@ def test_terse_shorthand_reads_as_words() -> None:
 def test_abbreviations_do_not_end_a_clause() -> None:
     parts = [c.original for c in clauses("Take the gradient w.r.t. the weights, e.g. with autograd. Then step.")]
     assert parts == ["Take the gradient w.r.t. the weights, e.g. with autograd.", "Then step."]
+
+
+def test_a_clause_caught_in_a_wrong_claim_backs_no_tick(grader: ClaimGrader, bank: Bank) -> None:
+    """Boosting's point is said right, but in the clause that also says bagging lowers bias."""
+    mixed = grade(grader, bank, "fx-rf-vs-gbm", "Boosting fits the residuals and a random forest reduces bias.")
+    apart = grade(grader, bank, "fx-rf-vs-gbm", "Boosting fits the residuals. A random forest reduces bias.")
+    assert [p.status for p in mixed.points] == ["contradicted", "mentioned"]
+    assert [p.status for p in apart.points] == ["contradicted", "confirmed"]
+
+
+def test_direction_arrows_and_epsilon_spellings() -> None:
+    assert words("λ ↑ → bias ↓") == ["lambda", "increases", "to", "bias", "decreases"]
+    assert words("(1 - eps) + ε/K") == words("(1 - epsilon) + epsilon/K")

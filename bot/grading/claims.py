@@ -10,7 +10,7 @@ tick comes with the candidate's own words. Clauses copied from the question earn
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from rapidfuzz import fuzz
@@ -274,7 +274,14 @@ class ClaimGrader:
         if not parts or (len(answer) <= 80 and _DONT_KNOW.match(answer)):
             return self._dont_know(points)
         reading = _Reading(parts, points, _echoed(parts, rubric.prompt))
-        verdicts = [self._judge(reading, p) for p in points]
+        judged = [self._judge(reading, p) for p in points]
+        # A clause caught stating a wrong claim backs no tick: "k-means is EM with full covariances and hard
+        # assignments" names the right terms around a false claim.
+        wrong = {clause for _, _, clause in judged if clause is not None}
+        verdicts = [
+            replace(v, status="mentioned", evidence="") if v.status == "confirmed" and ticks <= wrong else v
+            for v, ticks, _ in judged
+        ]
         flags: list[str] = []
         score = score_of(verdicts)
         if _restates(parts, reading.echo, rubric.prompt, answer):
@@ -284,13 +291,18 @@ class ClaimGrader:
             flags.append("contradiction")
         return Verdict(score, verdicts, "\n".join(feedback_lines(verdicts)), flags, grader=self.name)
 
-    def _judge(self, reading: _Reading, point: _Point) -> PointVerdict:
+    def _judge(self, reading: _Reading, point: _Point) -> tuple[PointVerdict, frozenset[int], int | None]:
+        """The point's verdict, the clauses that confirm it, and the clause that contradicts it."""
         kp = point.kp
         parts = reading.parts
+        confirming: frozenset[int] = frozenset()
 
-        def verdict(status: Status, found: _Found | None = None, correction: str = "") -> PointVerdict:
+        def verdict(
+            status: Status, found: _Found | None = None, correction: str = ""
+        ) -> tuple[PointVerdict, frozenset[int], int | None]:
             quote = parts[found.clause].quote(found.span.start, found.span.end) if found else ""
-            return PointVerdict(kp.point, status, quote, kp.weight, correction)
+            against = found.clause if found and status == "contradicted" else None
+            return PointVerdict(kp.point, status, quote, kp.weight, correction), confirming, against
 
         for side in point.contradictions:
             hits = [f for f in reading.find(side) if not f.negated and not reading.rejected(f.clause, f.span)]
@@ -310,6 +322,7 @@ class ClaimGrader:
             if reversed_:
                 return verdict("contradicted", reversed_[0], f"That is the other way round: {kp.point}")
         if confirmed is not None:
+            confirming = frozenset(f.clause for fs in found.values() for f in fs if not f.negated)
             return verdict("confirmed", confirmed)
         if any(side.subject and reading.said_unbound(side) for side in point.claims) or self._terms_present(
             reading, point

@@ -30,6 +30,8 @@ _SYMBOLS = str.maketrans(
         "≅": "=",
         "→": " to ",
         "⇒": " to ",
+        "↑": " increases ",
+        "↓": " decreases ",
         "⟹": " to ",
         "≤": "<=",
         "≥": ">=",
@@ -75,7 +77,7 @@ _TOKEN_RE = re.compile(
 _SHORTHAND = {"w/o": "without", "w/": "with"}
 # One spelling per word where answers differ only in form: "can't" is "cannot"; "non-linear" is
 # "nonlinear", one word, so "non-saturating" never reads as "saturating".
-_CONTRACTIONS = {"can't": "cannot", "cant": "cannot"}
+_CONTRACTIONS = {"can't": "cannot", "cant": "cannot", "eps": "epsilon"}
 # British and American spellings meet: normalise/normalize, regularisation/regularization.
 _ISE = re.compile(r"^(\w{4,})is(e|ed|es|ing|ation|ations|er|ers)$")
 _CLAUSE_SPLIT = re.compile(
