@@ -265,10 +265,15 @@ class ClaimGrader:
     async def grade(self, rubric: Rubric, answer: str) -> Verdict:
         return self.grade_sync(rubric, answer)
 
-    def grade_sync(self, rubric: Rubric, answer: str) -> Verdict:
+    def compile(self, rubric: Rubric) -> tuple[_Point, ...]:
+        """The rubric's patterns expanded, once per question: the costly part of a first grade."""
         points = self._compiled.get(rubric.question_id)
         if points is None:
             points = self._compiled[rubric.question_id] = _compile(rubric)
+        return points
+
+    def grade_sync(self, rubric: Rubric, answer: str) -> Verdict:
+        points = self.compile(rubric)
         answer = answer.strip()
         parts = clauses(answer)
         if not parts or (len(answer) <= 80 and _DONT_KNOW.match(answer)):
