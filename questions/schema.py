@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -53,18 +54,26 @@ class Identified(Strict):
     id: QuestionId
 
 
-def _check_pattern(value: str, *, content: int) -> str:
-    """A rubric pattern must parse and name enough to be a claim: a single word ("variance") matches
-    answers that say the opposite as readily as those that say the point."""
+@cache
+def _pattern_facts(value: str) -> tuple[str | None, tuple[int, str] | None, tuple[str, ...]]:
+    """(parse error, weakest reading, silent alternatives) of a pattern, worked out once per text:
+    banks repeat patterns, and a `says` pattern is checked twice (as a pattern and as a claim)."""
     from bot.grading.patterns import MAX_EXPANSIONS, PatternError, readings, silent_alternatives, weakest_reading
 
     try:
         if readings(value) > MAX_EXPANSIONS:
             raise PatternError(f"{value!r} has more than {MAX_EXPANSIONS} ways to be read; split it into patterns")
-        weakest = weakest_reading(value)
-        silent = silent_alternatives(value)
+        return None, weakest_reading(value), tuple(silent_alternatives(value))
     except PatternError as exc:
-        raise ValueError(str(exc)) from None
+        return str(exc), None, ()
+
+
+def _check_pattern(value: str, *, content: int) -> str:
+    """A rubric pattern must parse and name enough to be a claim: a single word ("variance") matches
+    answers that say the opposite as readily as those that say the point."""
+    error, weakest, silent = _pattern_facts(value)
+    if error is not None:
+        raise ValueError(error)
     if silent:
         raise ValueError(
             f"in {value!r} the alternative {silent[0]!r} is only function words, which are optional when matching, "

@@ -89,6 +89,7 @@ def test_sigkill_mid_round_resumes_at_same_question(tmp_path: Path) -> None:
     ],
 )
 def test_bad_configuration_is_one_clear_error(tmp_path: Path, env: dict[str, str], needle: str) -> None:
+    warm_bank_cache(tmp_path)
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat"],
         input="",

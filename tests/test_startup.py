@@ -21,6 +21,7 @@ from bot.app import setup_logging
 from bot.config import load_settings
 from storage.database import make_engine, upgrade
 from tests.conftest import postgres_url
+from tests.console_driver import warm_bank_cache
 from tests.fake_telegram import running_fake_telegram
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +29,7 @@ TOKEN = "123456789:AAtesttoken_abcdefghijklmnopqrstuv"
 
 
 async def run_bot(tmp: Path, base_url: str, token: str = TOKEN) -> asyncio.subprocess.Process:
+    warm_bank_cache(tmp)  # or the bot validates the whole bank before it tries the platform
     env = {**os.environ, "DATA_DIR": str(tmp), "TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_BASE_URL": base_url,
            "PYTHONUNBUFFERED": "1"}  # fmt: skip
     env.pop("DATABASE_URL", None)
@@ -68,7 +70,7 @@ async def test_a_rejected_token_is_one_clear_line(tmp_path: Path) -> None:
     async with running_fake_telegram(TOKEN) as fake:
         wrong = "987654321:AAwrongtoken_abcdefghijklmnopqrstu"
         proc = await run_bot(tmp_path, fake.url, wrong)
-        try:  # a fresh DATA_DIR validates the bank first: slow on a loaded machine
+        try:
             out, err = await asyncio.wait_for(proc.communicate(), 120)
         finally:
             if proc.returncode is None:
