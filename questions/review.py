@@ -11,7 +11,7 @@ from questions.loader import SHIPPED_DIR, load_bank
 from questions.schema import KeyPoint
 from questions.sections import section_title
 
-SEED = 20261204  # a fresh sample for each review round
+SEED = 20261205  # a fresh sample for each review round
 SAMPLE = 40
 NOTES_MARK = "<!-- reviewer notes below are kept when the file is regenerated -->"
 
