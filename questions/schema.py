@@ -30,7 +30,7 @@ def reflow(text: str) -> str:
     out = []
     for para in re.split(r"\n\s*\n", text.strip()):
         lines = para.split("\n")
-        kept = any(line[:1].isspace() or _LIST_ITEM.match(line) for line in lines[1:])
+        kept = lines[0][:1].isspace() or any(line[:1].isspace() or _LIST_ITEM.match(line) for line in lines[1:])
         out.append(para if kept else " ".join(line.strip() for line in lines))
     return "\n\n".join(out)
 

@@ -13,7 +13,7 @@ from bot.config import load_settings
 from bot.configured import load_questions
 from questions.loader import SHIPPED_DIR, Bank, BankInvalid, load_bank, load_bank_cached
 from questions.report import AREA_FLOORS, OTHER_FLOORS, TECHNICAL_FLOORS, quiz_answer_stats, stats_table
-from questions.schema import QuizQuestion
+from questions.schema import QuizQuestion, reflow
 
 
 @pytest.fixture(scope="module")
@@ -121,6 +121,7 @@ def test_prose_is_reflowed_but_code_keeps_its_lines(shipped: Bank) -> None:
     answer = shipped.technical["nn-gradient-accumulation"].reference_answer
     assert "\n    for i, (x, y) in enumerate(loader):\n        loss" in answer  # code block intact
     assert "so they accumulate gradients" in answer  # a hard-wrapped line joined to its sentence
+    assert reflow("Code:\n\n    import numpy as np\n\nThen\nmore.") == "Code:\n\n    import numpy as np\n\nThen more."
 
 
 def test_ids_are_unique_across_banks(shipped: Bank) -> None:
