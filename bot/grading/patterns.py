@@ -242,9 +242,11 @@ def expand(source: str) -> tuple[Expansion, ...]:
     """Every concrete token sequence a pattern stands for, with function words dropped (they are
     optional when matching) except negations, either half of a hyphenated compound, and formulas."""
     out: list[Expansion] = []
-    for combo in _product(_parse(source)):
+    seq = _parse(source)
+    plain = {id(alt): all(c is None or _is_plain(c) for c in alt) for choice in seq for alt in choice}
+    for combo in _product(seq):
         chunks = list(itertools.chain.from_iterable(combo))
-        if all(c is None or _is_plain(c) for c in chunks):  # words only: each chunk on its own, cached
+        if all(plain[id(alt)] for alt in combo):  # words only: each chunk on its own, cached
             kept: list[PToken] = []
             wide = False
             for chunk in chunks:
@@ -252,7 +254,7 @@ def expand(source: str) -> tuple[Expansion, ...]:
                     wide = True
                     continue
                 for tok in _plain_words(chunk):
-                    kept.append(replace(tok, wide=True) if wide else tok)
+                    kept.append(_widened(tok) if wide else tok)
                     wide = False
             if kept:
                 out.append(Expansion(tuple(kept), False))
@@ -266,7 +268,7 @@ def expand(source: str) -> tuple[Expansion, ...]:
             if tok.text == _GAP:
                 wide = True
                 continue
-            raw.append(replace(tok, wide=True) if wide else tok)
+            raw.append(_widened(tok) if wide else tok)
             wide = False
         # "8-bit", "top-5" and "k-means" are words with a hyphen; "1 - p" and "3-2" are formulas.
         formula = any(t.text in _FORMULA_OPS for t in raw) or any(
@@ -280,6 +282,12 @@ def expand(source: str) -> tuple[Expansion, ...]:
     if not out:
         raise PatternError(f"pattern {source!r} has no words")
     return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=65536)
+def _widened(tok: PToken) -> PToken:
+    """The token after a `...` gap (a few thousand distinct ones; `replace` per reading was costly)."""
+    return replace(tok, wide=True)
 
 
 def _meaningful(raw: list[PToken]) -> list[PToken]:
