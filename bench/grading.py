@@ -20,7 +20,7 @@ import yaml
 from bot.grading.bank_rubrics import rubric_for
 from bot.grading.claims import ClaimGrader
 from bot.grading.evaluation import evaluate
-from bot.grading.patterns import _chunk_tokens, _parse, _plain_words, expand
+from bot.grading.patterns import clear_caches
 from bot.grading.text import clauses
 from bot.grading.verdict import Verdict
 from questions.loader import load_bank
@@ -59,8 +59,7 @@ def main() -> None:
     compile_times = []
     cold = ClaimGrader()
     for qid in {item["question_id"] for item in everything}:
-        for cached in (expand, _parse, _chunk_tokens, _plain_words):
-            cached.cache_clear()
+        clear_caches()
         start = time.perf_counter()
         cold.compile(rubric_for(bank.technical[qid]))
         compile_times.append(time.perf_counter() - start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.answering import srs
 from bot.answering.records import AnswerRecord, CardRecord, DisputeReasonRecord, DisputeRecord, RatingRecord
@@ -116,11 +116,7 @@ class AnswerFlow:
             notes = star.notes
         penalty = HINT_PENALTY * open_.hints_used
         result = AnswerResult(
-            question_id=item.id,
-            kind=kind_of(item),
-            section=item.section,
-            topic=topic_of(item),
-            stage=item.stages[stage].stage if isinstance(item, DesignScenario) else None,
+            **_identity(item, stage),
             score=round(max(0.0, score - penalty), 2),
             raw_score=score,
             hints_used=open_.hints_used,
@@ -151,11 +147,7 @@ class AnswerFlow:
         the answer starts afresh."""
         points = item.stages[stage].key_points if isinstance(item, DesignScenario) else item.key_points
         result = AnswerResult(
-            question_id=item.id,
-            kind=kind_of(item),
-            section=item.section,
-            topic=topic_of(item),
-            stage=item.stages[stage].stage if isinstance(item, DesignScenario) else None,
+            **_identity(item, stage),
             skipped=True,
             points=[PointResult(point=p.point, status="missed", weight=p.weight) for p in points],
             seconds=int((ctx.now - started).total_seconds()),
@@ -236,6 +228,17 @@ class AnswerFlow:
         ctx.records.append(CardRecord(profile.user_id, card))
         ctx.records.append(RatingRecord(round_id, question_id, rating, ctx.now))
         return card
+
+
+def _identity(item: Gradable, stage: int) -> dict[str, Any]:
+    """What a graded and a skipped answer both record about the question (and design stage) asked."""
+    return {
+        "question_id": item.id,
+        "kind": kind_of(item),
+        "section": item.section,
+        "topic": topic_of(item),
+        "stage": item.stages[stage].stage if isinstance(item, DesignScenario) else None,
+    }
 
 
 def _short(point: str, limit: int = 48) -> str:

@@ -15,7 +15,7 @@ from bot.exercises.sandbox import Sandbox
 from bot.exercises.scoring import exercise_score
 from bot.exercises.sql_check import check_sql
 from bot.grading.bank_rubrics import rubric_for
-from bot.grading.verdict import Grader, PointVerdict, Rubric, Verdict
+from bot.grading.verdict import Grader, Rubric, Verdict, all_missed
 from questions.schema import TechnicalQuestion
 
 
@@ -58,7 +58,7 @@ class ExerciseChecker:
 
 def _unexplained(rubric: Rubric) -> Verdict:
     """Code with no words around it was run; it is not an "I don't know", so it is not answered as one."""
-    points = [PointVerdict(kp.point, "missed", "", kp.weight) for kp in rubric.key_points]
+    points = all_missed(rubric.key_points)
     lines = [
         "Your code came with no explanation. In an interview, say in a sentence or two why it works; "
         "a strong explanation covers:",

@@ -26,7 +26,7 @@ from bot.grading.patterns import (
     typo,
 )
 from bot.grading.text import CONTRAST, NEGATION_BEFORE, NEGATIONS, STOPWORDS, Clause, Token, clauses, stem
-from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, feedback_lines, score_of
+from bot.grading.verdict import PointVerdict, Rubric, Status, Verdict, all_missed, feedback_lines, score_of
 from questions.schema import Claim, KeyPoint
 
 # "I don't know" and the like; "pass" or "skip" only as the whole answer ("Skip prompting and
@@ -344,7 +344,7 @@ class ClaimGrader:
         )
 
     def _dont_know(self, points: tuple[_Point, ...]) -> Verdict:
-        verdicts = [PointVerdict(p.kp.point, "missed", "", p.kp.weight) for p in points]
+        verdicts = all_missed(tuple(p.kp for p in points))
         lines = [
             "No problem, saying so is better than guessing in a real interview. Here is what a strong answer covers:",
             *(f"• {p.kp.point}" for p in points),

@@ -60,6 +60,11 @@ class Verdict:
         }
 
 
+def all_missed(key_points: tuple[KeyPoint, ...]) -> list[PointVerdict]:
+    """Every point missed: an answer with nothing to grade (an "I don't know", code without words)."""
+    return [PointVerdict(kp.point, "missed", "", kp.weight) for kp in key_points]
+
+
 def score_of(points: list[PointVerdict]) -> float:
     """0-4 from the point verdicts. A wrong claim costs more than a missing one, and a contradicted
     point that matters (weight 2 or more) keeps the answer below 3."""
