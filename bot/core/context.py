@@ -56,11 +56,12 @@ class Ctx:
         answer_choice: str | None = None,
         closes: str | None = None,
         forgotten: bool = False,
+        starts_quiz: bool = False,
     ) -> None:
         """`private` defaults to True for a member's own event in a group: feedback on their round,
         their stats, their data concern only them. Group-wide messages pass private=False."""
         if private is None:
             private = self.event.chat_kind == "group" and bool(self.event.user_id)
         self.replies.append(
-            Reply(text, tuple(buttons), poll, attachment, private, title, answer_choice, closes, forgotten)
+            Reply(text, tuple(buttons), poll, attachment, private, title, answer_choice, closes, forgotten, starts_quiz)
         )

@@ -112,6 +112,7 @@ class Reply:
     answer_choice: str | None = None
     closes: str | None = None  # a channel quiz run this reply ends: platforms lock its answer buttons
     forgotten: bool = False  # the user's data was deleted: an adapter drops what it kept (files it saved)
+    starts_quiz: bool = False  # a channel quiz was started: it counts against the group's hourly quiz starts
 
     @property
     def full_text(self) -> str:

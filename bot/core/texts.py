@@ -1,7 +1,6 @@
 """User-facing wording that more than one part of the engine uses."""
 
 MAX_MESSAGE_CHARS = 8000
-QUIZ_STARTING = "Starting a quiz now…"  # also tells the abuse limits that a group's quiz did start
 
 DIFFICULTY_LABELS = {"easy": "Easy", "medium": "Medium", "hard": "Hard", "match": "Match my level"}
 

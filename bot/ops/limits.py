@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core import texts
 from bot.core.events import ChoiceIn, CommandIn, Inbound, Reply, TextIn
 from bot.core.texts import plural
 from bot.grading.verdict import Grader, Rubric, Verdict
@@ -108,7 +107,7 @@ class AbuseLimits:
             token = _CURRENT.set(_Update((event.platform, event.user_id)))
             try:
                 replies = await handle(event)
-                if _starts_group_quiz(event) and any(r.text == texts.QUIZ_STARTING for r in replies):
+                if any(r.starts_quiz for r in replies):
                     self._quizzes.add((event.platform, event.chat_id), self.clock())  # not a member's refused try
                 return replies
             except GradeLimitReached:

@@ -38,7 +38,7 @@ async def command(ctx: Ctx, args: Sequence[str]) -> None:
         key = f"quiz-now:{ev.platform}:{ev.chat_id}:{ctx.now:%Y%m%d%H%M%S}"
         ctx.records.append(SubscriptionRecord(sub))
         ctx.records.append(ScheduledRecord(key, "quiz", ev.platform, ev.chat_id, "group", "now", ctx.now, ev.thread_id))
-        ctx.say(texts.QUIZ_STARTING, private=False)
+        ctx.say("Starting a quiz now…", private=False, starts_quiz=True)
         return
     changed = _apply(sub, word, rest)
     if isinstance(changed, str):
