@@ -298,6 +298,66 @@ def test_grade_command_prints_json() -> None:
     assert missing.returncode == 2 and "no gradable question" in missing.stderr
 
 
+def test_grade_jsonl_writes_one_verdict_per_line_and_reports_bad_lines() -> None:
+    lines = [
+        json.dumps({"id": "fx-bias-variance", "answer": STRONG}),
+        "not json",
+        json.dumps({"id": "no-such-question", "answer": "x"}),
+        json.dumps({"id": "fx-bias-variance", "answer": "I don't know"}),
+    ]
+    done = _grade_cli("--jsonl", stdin="\n".join(lines) + "\n")
+    assert done.returncode == 1, done.stderr  # two lines failed
+    out = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["fx-bias-variance", None, "no-such-question", "fx-bias-variance"]
+    assert out[0]["score"] == 4.0 and "error" in out[1] and "error" in out[2] and out[3]["score"] == 0.0
+
+
+def test_grade_eval_prints_the_benchmark_figures(tmp_path: Path) -> None:
+    """On a tiny labelled file whose figures can be worked out by hand; a label whose point text is
+    gone is reported, not silently dropped."""
+    points = [kp.point for kp in load_bank([FIXTURE_BANK]).technical["fx-bias-variance"].key_points]
+    labelled = {
+        "answers": [
+            {"question_id": "fx-bias-variance", "label": "strong", "answer": STRONG},
+            {"question_id": "fx-bias-variance", "label": "off_topic", "answer": "Paris is the capital of France."},
+        ],
+        "points": [
+            {"question_id": "fx-bias-variance", "answer_index": 0, "point": points[0], "verdict": "covered"},
+            {"question_id": "fx-bias-variance", "answer_index": 0, "point": points[1], "verdict": "missed"},
+            {
+                "question_id": "fx-bias-variance",
+                "answer_index": 0,
+                "point": "a point since reworded",
+                "verdict": "covered",
+            },
+        ],
+    }
+    path = tmp_path / "labels.yaml"
+    path.write_text(json.dumps(labelled))  # JSON is YAML
+    done = _grade_cli("--eval", str(path), stdin="")
+    assert done.returncode == 0, done.stderr
+    assert "answers / questions          : 2 / 1" in done.stdout
+    assert "ordering accuracy            : 1.000" in done.stdout
+    assert "tick precision               : 0.500 on 2 ticks" in done.stdout  # both confirmed, one labelled missed
+    assert "STALE point labels (skipped) : 1" in done.stdout
+    unreadable = _grade_cli("--eval", str(tmp_path / "missing.yaml"), stdin="")
+    assert unreadable.returncode == 2 and "cannot read labelled answers" in unreadable.stderr
+
+
+def test_grade_does_not_import_the_chat_stacks() -> None:
+    """`grade` is a batch tool: Telegram, Discord and the chart stack cost seconds to import."""
+    script = (
+        "import sys, io; sys.stdin = io.StringIO(sys.argv[1]); from bot.cli import main; code = main(['grade', "
+        "'fx-bias-variance']); heavy = [m for m in ('telegram', 'discord', 'matplotlib') if m in sys.modules]; "
+        "print(code, heavy, file=sys.stderr)"
+    )
+    env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": "/tmp/mi-grade-test"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, STRONG], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+    )
+    assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
+
+
 def test_fixture_bank_exists() -> None:
     assert (FIXTURE_BANK / "technical.yaml").exists()
 
@@ -364,3 +424,32 @@ def test_a_clause_caught_in_a_wrong_claim_backs_no_tick(grader: ClaimGrader, ban
 def test_direction_arrows_and_epsilon_spellings() -> None:
     assert words("λ ↑ → bias ↓") == ["lambda", "increases", "to", "bias", "decreases"]
     assert words("(1 - eps) + ε/K") == words("(1 - epsilon) + epsilon/K")
+
+
+def test_a_denial_after_the_claim_is_read(grader: ClaimGrader, bank: Bank) -> None:
+    """ "X would not help" denies X; a clause about something else in between does not."""
+    assert grade(grader, bank, "fx-underfitting-fix", "A bigger model would not help here.").points[0].status == (
+        "contradicted"
+    )
+    assert grade(grader, bank, "fx-underfitting-fix", "A bigger model isn't needed.").points[0].status == "contradicted"
+    for answer in ("A bigger model helps.", "A bigger model, which does not help speed, is what I'd try."):
+        assert grade(grader, bank, "fx-underfitting-fix", answer).points[0].status == "confirmed", answer
+
+
+def test_a_root_or_a_power_is_not_the_bare_quantity(grader: ClaimGrader, bank: Bank) -> None:
+    """ "divide by sqrt(d_k)" must not match the wrong claim "divide by d_k"."""
+    for answer in (
+        "We divide by √d_k.",
+        "We divide by sqrt(d_k).",
+        "They're scaled by the square root of the dimension.",
+    ):
+        assert grade(grader, bank, "fx-attention-scaling", answer).points[0].status == "confirmed", answer
+    assert grade(grader, bank, "fx-attention-scaling", "We divide by d_k.").points[0].status == "contradicted"
+    assert grade(grader, bank, "fx-attention-scaling", "We divide by d^0.5.").points[0].status != "contradicted"
+
+
+def test_a_negation_after_so_that_states_a_purpose(grader: ClaimGrader, bank: Bank) -> None:
+    purpose = grade(grader, bank, "fx-attention-scaling", "Divide by sqrt(d_k) so that the softmax does not saturate.")
+    denial = grade(grader, bank, "fx-attention-scaling", "Divide by sqrt(d_k); the softmax does not saturate anyway.")
+    assert purpose.points[1].status != "contradicted"
+    assert denial.points[1].status == "contradicted"

@@ -48,6 +48,37 @@ _REJECTION = frozenset(
 )
 
 
+# "X would not help", "X isn't needed": a negation right after what was said, with one of these verbs, denies it.
+_DENIALS = frozenset(
+    "help helps helped work works fix fixes solve solves needed necessary required useful matter matters".split()
+)
+_AUXILIARIES = frozenset("would will does do did is are was were can could should might may".split())
+# A negation after these states what a step prevents ("so that the softmax does not saturate"), not a claim.
+_PURPOSE = (("so", "that"), ("in", "order"), ("make", "sure"), ("ensure",), ("ensures",), ("lest",))
+
+
+def _denied_after(toks: tuple[Token, ...], end: int) -> bool:
+    i = end + (end < len(toks) and toks[end].text in _AUXILIARIES and not toks[end].after_break)
+    return (
+        i + 1 < len(toks)
+        and toks[i].text in NEGATIONS
+        and not toks[i].after_break
+        and toks[i + 1].text in _DENIALS
+        and not toks[i + 1].after_break
+    )
+
+
+def _purpose(toks: tuple[Token, ...], start: int) -> bool:
+    """The statement at `start` follows "so that", "in order", "make sure" or "ensure" in its clause part."""
+    words = []
+    for t in reversed(toks[:start]):
+        words.append(t.text)
+        if t.after_break:
+            break
+    words.reverse()
+    return any(tuple(words[i : i + len(m)]) == m for m in _PURPOSE for i in range(len(words)))
+
+
 @dataclass(frozen=True)
 class _Side:
     """A claim or a contradiction, compiled: subject and says expansions."""
@@ -142,6 +173,8 @@ class _Reading:
         toks = self.parts[ci].tokens
         if exp is not None and self._negated_inside(toks, span, exp):
             return True
+        if _denied_after(toks, span.end):
+            return True
         lo = max(0, span.start - NEGATION_WINDOW)
         for m in self.mentions:  # a negation before the subject belongs to something else
             if m[0] == ci and lo < m[2] <= span.start:
@@ -198,7 +231,10 @@ class _Reading:
                         subject = self.bound(ci, span)
                         if subject is None or not subject & set(side.subject):
                             continue
-                    out.append(_Found(ci, span, self.negated(ci, span, exp)))
+                    negated = self.negated(ci, span, exp)
+                    if negated and _purpose(clause.tokens, span.start):
+                        continue  # "so that X does not happen" neither states X nor denies it
+                    out.append(_Found(ci, span, negated))
         return out
 
     def said_unbound(self, side: _Side) -> bool:

@@ -31,6 +31,7 @@ class Figures:
     tick_precision: float | None = None
     ticks: int = 0
     contradiction_recall: float | None = None
+    stale_labels: int = 0  # point labels whose point text is no longer in the rubric (edited since labelling)
 
     def lines(self) -> list[str]:
         out = [
@@ -52,6 +53,8 @@ class Figures:
             )
         if self.contradiction_recall is not None:
             out.append(f"  contradictions found         : {self.contradiction_recall:.0%} of labelled ones")
+        if self.stale_labels:
+            out.append(f"  STALE point labels (skipped) : {self.stale_labels} (their point text changed; relabel them)")
         return out
 
 
@@ -90,18 +93,21 @@ async def evaluate(
         pasted = [(await grade(q, prompts[q])).score for q in by_q if q in prompts]
         figures.pasted = statistics.fmean(pasted) if pasted else None
     if points:
-        figures.tick_precision, figures.ticks, figures.contradiction_recall = _ticks(points, verdicts)
+        figures.tick_precision, figures.ticks, figures.contradiction_recall, figures.stale_labels = _ticks(
+            points, verdicts
+        )
     return figures, verdicts
 
 
-def _ticks(points: Sequence[dict[str, Any]], verdicts: list[Verdict]) -> tuple[float | None, int, float | None]:
-    """Of the points the grader confirmed, how many a person labelled covered; and of the points a
-    person labelled contradicted, how many the grader marked contradicted."""
-    ticks = right = contra = found = 0
+def _ticks(points: Sequence[dict[str, Any]], verdicts: list[Verdict]) -> tuple[float | None, int, float | None, int]:
+    """Of the points the grader confirmed, how many a person labelled covered; of the points a person
+    labelled contradicted, how many the grader marked contradicted; and how many labels match no point."""
+    ticks = right = contra = found = stale = 0
     for label in points:
         verdict = verdicts[label["answer_index"]]
         shown = next((p for p in verdict.points if p.point == label["point"]), None)
         if shown is None:
+            stale += 1
             continue
         if shown.status == "confirmed":
             ticks += 1
@@ -109,4 +115,4 @@ def _ticks(points: Sequence[dict[str, Any]], verdicts: list[Verdict]) -> tuple[f
         if label["verdict"] == "contradicted":
             contra += 1
             found += shown.status == "contradicted"
-    return (right / ticks if ticks else None), ticks, (found / contra if contra else None)
+    return (right / ticks if ticks else None), ticks, (found / contra if contra else None), stale

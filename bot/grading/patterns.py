@@ -373,9 +373,24 @@ def _find_ordered(
                 break
             pos = nxt
             hits.append(nxt)
-        if ok:
+        if ok and not _powered(toks, pos, pattern[-1]):
             out.append(Span(i, pos + 1, tuple(hits)))
     return out
+
+
+def _rooted(toks: tuple[Token, ...], j: int) -> bool:
+    """A square root sign: what follows it is another quantity than the bare word."""
+    return toks[j].text == "sqrt" or (toks[j].text == "root" and j > 0 and toks[j - 1].text == "square")
+
+
+def _powered(toks: tuple[Token, ...], end: int, last: PToken) -> bool:
+    """The last matched word is raised to a power ("d^0.5", "d ** 0.5"): not the bare word either."""
+    return (
+        last.value is None
+        and end + 1 < len(toks)
+        and toks[end + 1].text in ("^", "*")
+        and (toks[end + 1].text == "^" or (end + 2 < len(toks) and toks[end + 2].text == "*"))
+    )
 
 
 _LINKING = frozenset("goes go went gets get got becomes become became tends tend will much way".split())
@@ -398,6 +413,8 @@ def _next_match(
             continue  # "dropout does not reduce overfitting" is found; the grader reads it as negated
         if t.text in _BARRIER or (directed and not t.compound and t.text in DIRECTION and p.direction is None):
             return None
+        if _rooted(toks, j):
+            return None  # "divide by sqrt(d)" does not say "divide by d"
         if t.text != "-" and t.text not in STOPWORDS and t.text not in _LINKING:
             content += 1
             if content > allowed:
