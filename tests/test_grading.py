@@ -453,3 +453,13 @@ def test_a_negation_after_so_that_states_a_purpose(grader: ClaimGrader, bank: Ba
     denial = grade(grader, bank, "fx-attention-scaling", "Divide by sqrt(d_k); the softmax does not saturate anyway.")
     assert purpose.points[1].status != "contradicted"
     assert denial.points[1].status == "contradicted"
+
+
+def test_which_after_a_contrasted_subject_is_said_of_it(grader: ClaimGrader, bank: Bank) -> None:
+    """ "unlike a random forest, which reduces variance": the relative clause is about the forest."""
+    right = grade(
+        grader, bank, "fx-rf-vs-gbm", "Boosting reduces bias, unlike a random forest, which reduces variance."
+    )
+    assert statuses(right) == ["confirmed", "confirmed"]
+    wrong = grade(grader, bank, "fx-rf-vs-gbm", "Unlike a random forest, gradient boosting reduces variance.")
+    assert wrong.points[1].status == "contradicted"

@@ -38,6 +38,7 @@ _DONT_KNOW = re.compile(
 )
 _NOT_REALLY_NEGATED = {"only", "just", "merely", "simply"}  # "not only reduces variance" affirms it
 _PASSIVE = {"by", "via", "through"}
+_RELATIVE = frozenset("which who whose that".split())
 _CONJUNCTIONS = {"and", "or", "but", "so", "while", "whereas", "then"}  # a negation before one belongs elsewhere
 NEGATION_WINDOW = 4
 # Words after a wrong claim that reject it ("a random split would leak"): the contradiction is quoted, not made.
@@ -127,16 +128,13 @@ class _Reading:
         self._present: dict[tuple[int, int, bool | str], bool] = {}
         subjects = {e for p in points for side in (*p.claims, *p.contradictions) for e in side.subject}
         # (clause, start, end, expansion) for every subject mention, in reading order
-        self.mentions = sorted(
-            (
-                (ci, s.start, s.end, e)
-                for ci, c in enumerate(parts)
-                for e in subjects
-                for s in find(e, c.tokens)
-                if not self._contrasted(c, s.start)
-            ),
+        found = sorted(
+            ((ci, s.start, s.end, e) for ci, c in enumerate(parts) for e in subjects for s in find(e, c.tokens)),
             key=lambda m: (m[0], m[1], m[2]),
         )
+        self.mentions = [m for m in found if not self._contrasted(parts[m[0]], m[1])]
+        # "unlike DQN, which is off-policy": what follows the relative pronoun is said of DQN
+        self.relative = [m for m in found if self._contrasted(parts[m[0]], m[1]) and self._relative_after(m)]
 
     @staticmethod
     def _contrasted(clause: Clause, start: int) -> bool:
@@ -144,11 +142,20 @@ class _Reading:
         before = [t.text for t in clause.tokens[max(0, start - 3) : start]]
         return any(w in CONTRAST for w in before) or "compared" in before
 
+    def _relative_after(self, m: tuple[int, int, int, Expansion]) -> bool:
+        toks = self.parts[m[0]].tokens
+        return m[2] < len(toks) and toks[m[2]].text in _RELATIVE
+
     def bound(self, ci: int, span: Span) -> set[Expansion] | None:
         """The subject a statement at `span` of clause `ci` is about: the nearest mention before it in
-        the clause, else one after it in a passive ("is reduced by bagging"), else the last one in
-        the previous clauses of the paragraph ("It reduces variance"). None when there is none."""
+        the clause (or the contrasted one a "which" refers to: "unlike DQN, which is off-policy"),
+        else one after it in a passive ("is reduced by bagging"), else the last one in the previous
+        clauses of the paragraph ("It reduces variance"). None when there is none."""
         before = [m for m in self.mentions if m[0] == ci and m[2] <= span.start]
+        relative = [m for m in self.relative if m[0] == ci and m[2] <= span.start]
+        if relative and (not before or max(m[2] for m in relative) > max(m[2] for m in before)):
+            end = max(m[2] for m in relative)
+            return {m[3] for m in relative if m[2] == end}
         if before:
             end = max(m[2] for m in before)
             start = min(m[1] for m in before if m[2] == end)
