@@ -463,3 +463,22 @@ def test_which_after_a_contrasted_subject_is_said_of_it(grader: ClaimGrader, ban
     assert statuses(right) == ["confirmed", "confirmed"]
     wrong = grade(grader, bank, "fx-rf-vs-gbm", "Unlike a random forest, gradient boosting reduces variance.")
     assert wrong.points[1].status == "contradicted"
+
+
+def test_a_moved_direction_word_does_not_jump_a_comma() -> None:
+    """ "small lambda underfits" is also said "lambda ... small" in a passive, but not across a comma."""
+    from bot.grading.patterns import expand, find
+
+    def found(pattern: str, text: str) -> bool:
+        return any(find(e, c.tokens) for e in expand(pattern) for c in clauses(text))
+
+    assert not found("small lambda underfits", "Large lambda underfits, small lambda overfits.")
+    assert found("(lower|reduce) variance", "With bagging the variance is reduced.")
+
+
+def test_boosting_is_an_algorithm_not_an_increase() -> None:
+    """ "boosting" as a direction word would end the gap of a directed pattern."""
+    from bot.grading.patterns import expand, find
+
+    text = "Adding features or moving to gradient boosting would not help."
+    assert any(find(e, c.tokens) for e in expand("features ... not help") for c in clauses(text))

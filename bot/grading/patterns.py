@@ -366,7 +366,9 @@ def _find_ordered(
         for k, p in enumerate(pattern[1:], 1):
             last = passive and k == len(pattern) - 1
             nxt = _next_match(p, toks, pos + 1, flip, allowed=1 if last else None, directed=directed)
-            if nxt is not None and last and nxt > pos + 1:
+            if nxt is not None and last and any(w.after_break for w in toks[pos + 1 : nxt + 1]):
+                ok = False  # "lambda underfits, small lambda overfits" does not say "small lambda underfits"
+            elif nxt is not None and last and nxt > pos + 1:
                 ok = any(w.text in _AUXILIARY for w in toks[pos + 1 : nxt])
             if nxt is None or not ok:
                 ok = False

@@ -295,6 +295,11 @@ for _axis, _kinds in _STATES.items():
                 DIRECTION[_word] = (_axis, _sign, _kind)  # "lower" is a comparative before it is a verb
 
 
+# In ML writing these name the algorithm ("gradient boosting", "boosted trees"), not an increase.
+for _word in ("boosting", "boosted"):
+    del DIRECTION[_word]
+
+
 def same_direction(want: tuple[str, int, str], got: tuple[str, int, str], *, flip: bool = False) -> bool:
     """`got` says what `want` says (or, with `flip`, its opposite, of the very same kind)."""
     if want[0] != got[0]:
