@@ -482,3 +482,10 @@ def test_boosting_is_an_algorithm_not_an_increase() -> None:
 
     text = "Adding features or moving to gradient boosting would not help."
     assert any(find(e, c.tokens) for e in expand("features ... not help") for c in clauses(text))
+
+
+def test_a_short_word_one_letter_off_is_another_word() -> None:
+    from bot.grading.patterns import typo
+
+    assert not typo("short", "shot") and not typo("curves", "cures") and not typo("prior", "prio")
+    assert typo("variance", "varaince") and typo("dropout", "droput")

@@ -26,6 +26,7 @@ GAP = 2  # content words allowed between two pattern words
 WIDE_GAP = 6  # after `...`
 SPAN_SLACK = 3  # function words allowed on top of the content-word gap
 FUZZY_MIN = 85
+FUZZY_SHORT_MIN = 92
 _FORMULA_OPS = frozenset("=+*/^<>%")
 _ARITHMETIC = frozenset("+-*/^")
 _TOLERANCE = re.compile(r"~\s*(\d+(?:\.\d+)?%?)")
@@ -319,7 +320,8 @@ def typo(word: str, token: str) -> bool:
     short, long_ = sorted((word, token), key=len)
     if short != long_ and long_.startswith(short):
         return False  # "adam" is not a misspelt "adamw"
-    return fuzz.ratio(word, token, score_cutoff=FUZZY_MIN) > 0
+    # A short word one letter off is usually another word ("shot"/"short", "cures"/"curves").
+    return fuzz.ratio(word, token, score_cutoff=FUZZY_MIN if len(short) > 5 else FUZZY_SHORT_MIN) > 0
 
 
 def token_matches(p: PToken, t: Token, flip: bool = False) -> bool:
