@@ -489,3 +489,9 @@ def test_a_short_word_one_letter_off_is_another_word() -> None:
 
     assert not typo("short", "shot") and not typo("curves", "cures") and not typo("prior", "prio")
     assert typo("variance", "varaince") and typo("dropout", "droput")
+
+
+def test_every_clause_caught_in_a_wrong_claim_backs_no_tick(grader: ClaimGrader, bank: Bank) -> None:
+    """Not only the first: the second wrong clause here would otherwise tick boosting's point."""
+    answer = "A random forest reduces bias. Bagging reduces bias and boosting fits the residuals."
+    assert statuses(grade(grader, bank, "fx-rf-vs-gbm", answer)) == ["contradicted", "mentioned"]

@@ -325,7 +325,7 @@ class ClaimGrader:
         judged = [self._judge(reading, p) for p in points]
         # A clause caught stating a wrong claim backs no tick: "k-means is EM with full covariances and hard
         # assignments" names the right terms around a false claim.
-        wrong = {clause for _, _, clause in judged if clause is not None}
+        wrong = {clause for _, _, clauses_ in judged for clause in clauses_}
         verdicts = [
             replace(v, status="mentioned", evidence="") if v.status == "confirmed" and ticks <= wrong else v
             for v, ticks, _ in judged
@@ -339,23 +339,28 @@ class ClaimGrader:
             flags.append("contradiction")
         return Verdict(score, verdicts, "\n".join(feedback_lines(verdicts)), flags, grader=self.name)
 
-    def _judge(self, reading: _Reading, point: _Point) -> tuple[PointVerdict, frozenset[int], int | None]:
-        """The point's verdict, the clauses that confirm it, and the clause that contradicts it."""
+    def _judge(self, reading: _Reading, point: _Point) -> tuple[PointVerdict, frozenset[int], frozenset[int]]:
+        """The point's verdict, the clauses that confirm it, and the clauses that contradict it."""
         kp = point.kp
         parts = reading.parts
         confirming: frozenset[int] = frozenset()
 
         def verdict(
-            status: Status, found: _Found | None = None, correction: str = ""
-        ) -> tuple[PointVerdict, frozenset[int], int | None]:
+            status: Status, found: _Found | None = None, correction: str = "", also: frozenset[int] = frozenset()
+        ) -> tuple[PointVerdict, frozenset[int], frozenset[int]]:
             quote = parts[found.clause].quote(found.span.start, found.span.end) if found else ""
-            against = found.clause if found and status == "contradicted" else None
+            against = also | {found.clause} if found and status == "contradicted" else frozenset()
             return PointVerdict(kp.point, status, quote, kp.weight, correction), confirming, against
 
-        for side in point.contradictions:
-            hits = [f for f in reading.find(side) if not f.negated and not reading.rejected(f.clause, f.span)]
-            if hits:
-                return verdict("contradicted", hits[0], side.correction)
+        hits = [
+            (f, side)
+            for side in point.contradictions
+            for f in reading.find(side)
+            if not f.negated and not reading.rejected(f.clause, f.span)
+        ]
+        if hits:  # every clause caught in a wrong claim is known, so none of them backs another point's tick
+            first, side = hits[0]
+            return verdict("contradicted", first, side.correction, frozenset(f.clause for f, _ in hits))
         found = {id(side): reading.find(side) for side in point.claims}
         confirmed = next((f for fs in found.values() for f in fs if not f.negated), None)
         # A negated or reversed reading contradicts the point only when no other clause states it: an answer
