@@ -495,3 +495,8 @@ def test_every_clause_caught_in_a_wrong_claim_backs_no_tick(grader: ClaimGrader,
     """Not only the first: the second wrong clause here would otherwise tick boosting's point."""
     answer = "A random forest reduces bias. Bagging reduces bias and boosting fits the residuals."
     assert statuses(grade(grader, bank, "fx-rf-vs-gbm", answer)) == ["contradicted", "mentioned"]
+
+
+def test_a_negation_before_because_belongs_to_its_own_clause(grader: ClaimGrader, bank: Bank) -> None:
+    answer = "Do not stop because the highest silhouette is reached."
+    assert grade(grader, bank, "fx-kmeans-shapes", answer).points[1].status == "confirmed"

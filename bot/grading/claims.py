@@ -39,7 +39,8 @@ _DONT_KNOW = re.compile(
 _NOT_REALLY_NEGATED = {"only", "just", "merely", "simply"}  # "not only reduces variance" affirms it
 _PASSIVE = {"by", "via", "through"}
 _RELATIVE = frozenset("which who whose that".split())
-_CONJUNCTIONS = {"and", "or", "but", "so", "while", "whereas", "then"}  # a negation before one belongs elsewhere
+# A negation before one of these belongs elsewhere ("do not flip X-rays, because the heart ...").
+_CONJUNCTIONS = {"and", "or", "but", "so", "while", "whereas", "then", "because", "since", "which", "if", "when"}
 NEGATION_WINDOW = 4
 # Words after a wrong claim that reject it ("a random split would leak"): the contradiction is quoted, not made.
 _REJECTION = frozenset(
