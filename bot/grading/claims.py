@@ -126,7 +126,7 @@ class _Reading:
     def __init__(self, parts: list[Clause], points: tuple[_Point, ...], echo: frozenset[int]) -> None:
         self.parts = parts
         self.echo = echo
-        self._present: dict[tuple[int, int, bool | str], bool] = {}
+        self._present: dict[tuple[int, str, float | None, float | None, bool, bool | str], bool] = {}
         subjects = {e for p in points for side in (*p.claims, *p.contradictions) for e in side.subject}
         # (clause, start, end, expansion) for every subject mention, in reading order
         found = sorted(
@@ -228,10 +228,11 @@ class _Reading:
     def find(self, side: _Side, *, flip: bool = False) -> list[_Found]:
         """Where `side` is said about its own subject (or anywhere, when it has none)."""
         out = []
+        says = self.anywhere(side, flip)
         for ci, clause in enumerate(self.parts):
             if ci in self.echo:
                 continue
-            for exp in side.says:
+            for exp in says:
                 if not self.could_match(ci, exp, flip):
                     continue
                 for span in find(exp, clause.tokens, flip=flip):
@@ -247,10 +248,11 @@ class _Reading:
 
     def said_unbound(self, side: _Side) -> bool:
         """The words of `side` appear, but not about its subject: worth a "couldn't confirm"."""
+        says = self.anywhere(side, False)
         for ci, clause in enumerate(self.parts):
             if ci in self.echo:
                 continue
-            for exp in side.says:
+            for exp in says:
                 if not self.could_match(ci, exp, False):
                     continue
                 for span in find(exp, clause.tokens):
@@ -259,13 +261,19 @@ class _Reading:
                         return True
         return False
 
+    def anywhere(self, side: _Side, flip: bool) -> list[Expansion]:
+        """The expansions whose every word occurs somewhere in the answer (clause `-1` is the whole
+        answer): most are ruled out once here instead of once per clause."""
+        return [exp for exp in side.says if self.could_match(-1, exp, flip)]
+
     def could_match(self, ci: int, exp: Expansion, flip: bool) -> bool:
         """A cheap necessary test before the ordered search: every word of the expansion matches some
         word of the clause. Answers are graded against thousands of expansions; most fail here."""
         if exp.formula and flip:
             return True  # a flipped formula swaps its operators: leave it to the full search
         for p in exp.tokens:
-            key = (ci, id(p), "formula" if exp.formula else flip)  # tokens live as long as their expansion
+            # by what the test depends on, not by identity: the same word recurs in many expansions
+            key = (ci, p.text, p.value, p.tolerance, p.compound, "formula" if exp.formula else flip)
             found = self._present.get(key)
             if found is None:
                 found = self._present[key] = self._has(ci, p, flip, exp.formula)
@@ -274,7 +282,7 @@ class _Reading:
         return True
 
     def _has(self, ci: int, p: PToken, flip: bool, formula: bool) -> bool:
-        toks = self.parts[ci].tokens
+        toks = self.all_tokens if ci < 0 else self.parts[ci].tokens
         if formula:
             return any(formula_token(p, t) for t in toks)
         if p.value is None and p.direction is None:  # a plain word: its stem, or a misspelling of it
@@ -293,11 +301,21 @@ class _Reading:
                 if t.value is None:
                     by.setdefault(t.text[:1], []).append(t.text)
             out.append(by)
-        return out
+        whole: dict[str, list[str]] = {}
+        for by in out:
+            for initial, words in by.items():
+                whole.setdefault(initial, []).extend(words)
+        return [*out, whole]  # the whole answer last, as index -1
 
     @cached_property
     def clause_stems(self) -> list[set[str]]:
-        return [set(c.stems) for c in self.parts]
+        """Per clause, and last the whole answer's (index -1)."""
+        per = [set(c.stems) for c in self.parts]
+        return [*per, set().union(*per)]
+
+    @cached_property
+    def all_tokens(self) -> tuple[Token, ...]:
+        return tuple(t for ci, c in enumerate(self.parts) if ci not in self.echo for t in c.tokens)
 
 
 class ClaimGrader:
@@ -389,7 +407,9 @@ class ClaimGrader:
         """Two or more of the point's content words together in one clause (not copied from the question)."""
         need = 2 if len(point.terms) <= 4 else 3
         return any(
-            len(point.terms & stems) >= need for ci, stems in enumerate(reading.clause_stems) if ci not in reading.echo
+            len(point.terms & stems) >= need
+            for ci, stems in enumerate(reading.clause_stems[:-1])
+            if ci not in reading.echo
         )
 
     def _dont_know(self, points: tuple[_Point, ...]) -> Verdict:
