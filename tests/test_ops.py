@@ -32,7 +32,7 @@ from storage.ops import operational_figures, schema_state
 from storage.uow import unit_of_work_factory
 from tests.conftest import FakeClock, make_event, postgres_url
 from tests.fake_telegram import running_fake_telegram
-from tests.test_telegram import ADA, BO, TOKEN, start_bot
+from tests.test_telegram import ADA, BO, TOKEN, Bot, start_bot
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -53,13 +53,20 @@ async def serving(server: OpsServer) -> AsyncIterator[str]:
         await server.stop()
 
 
+@contextlib.asynccontextmanager
+async def metrics_page(bot: Bot, clock: FakeClock) -> AsyncIterator[httpx.AsyncClient]:
+    """The bot's ops server on a free port, and a client for it."""
+    bot.app.settings = replace(bot.app.settings, metrics_listen="127.0.0.1:0")
+    server = ops_server(bot.app, [bot.adapter], clock)
+    assert server is not None
+    async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+        yield http
+
+
 async def test_counters_move_after_a_scripted_round(tmp_path: Path, bank: Bank, clock: FakeClock) -> None:
     async with running_fake_telegram(TOKEN) as fake:
         async for bot in start_bot(fake, tmp_path, bank, clock):
-            bot.app.settings = replace(bot.app.settings, metrics_listen="127.0.0.1:0")
-            server = ops_server(bot.app, [bot.adapter], clock)
-            assert server is not None
-            async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+            async with metrics_page(bot, clock) as http:
                 before = (await http.get("/metrics")).text
                 await bot.say(ADA, "/mock")
                 await bot.press(ADA, "Technical")
@@ -108,10 +115,7 @@ async def test_send_outcomes_ticks_and_subscriptions_show_on_the_page(
 ) -> None:
     async with running_fake_telegram(TOKEN) as fake:
         async for bot in start_bot(fake, tmp_path, bank, clock):
-            bot.app.settings = replace(bot.app.settings, metrics_listen="127.0.0.1:0")
-            server = ops_server(bot.app, [bot.adapter], clock)
-            assert server is not None
-            async with serving(server) as url, httpx.AsyncClient(base_url=url) as http:
+            async with metrics_page(bot, clock) as http:
                 before = (await http.get("/metrics")).text
                 fake.fail("sendMessage", 429, retry_after=1)
                 await bot.say(ADA, "/daily 09:00 UTC")

@@ -95,13 +95,25 @@ class SlowTransport(FakeTransport):
         return await super().send(chat_id, chat_kind, reply)
 
 
+def two_instances(
+    engine: Engine,
+    uow_factory: Callable[[], SqlUnitOfWork],
+    clock: FakeClock,
+    transport: Callable[[Harness], FakeTransport],
+) -> tuple[Harness, Harness]:
+    """Two sender instances on one database; the first sends through `transport`, which may make
+    the second drain at a chosen moment."""
+    one = Harness(engine, uow_factory, clock, "instance-a")
+    two = Harness(engine, uow_factory, clock, "instance-b")
+    one.transport = transport(two)
+    one.sender.transports = {"test": one.transport}
+    return one, two
+
+
 async def test_a_batch_that_outlives_its_lease_is_not_sent_twice(
     engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
 ) -> None:
-    one = Harness(engine, uow_factory, clock, "instance-a")
-    two = Harness(engine, uow_factory, clock, "instance-b")
-    one.transport = SlowTransport(clock, two)
-    one.sender.transports = {"test": one.transport}
+    one, two = two_instances(engine, uow_factory, clock, lambda other: SlowTransport(clock, other))
     one.sender.workers = 1
     clock.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
     for i in range(40):
@@ -137,10 +149,7 @@ class ThrottledTransport(FakeTransport):
 async def test_a_row_held_up_by_429s_is_not_sent_twice(
     engine: Engine, uow_factory: Callable[[], SqlUnitOfWork], clock: FakeClock
 ) -> None:
-    one = Harness(engine, uow_factory, clock, "instance-a")
-    two = Harness(engine, uow_factory, clock, "instance-b")
-    one.transport = ThrottledTransport(clock, two)
-    one.sender.transports = {"test": one.transport}
+    one, two = two_instances(engine, uow_factory, clock, lambda other: ThrottledTransport(clock, other))
     async with one.uow() as store:  # queued replies: sent as stored, nothing to compose first
         await store.enqueue_replies("test", "dm-u1", "private", [Reply("part 1"), Reply("part 2")], "429", clock())
     clock.advance(seconds=31)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import aiohttp
 import pytest
@@ -258,9 +259,16 @@ async def test_group_quiz_with_three_members_and_leaderboard(bot: Bot, clock: Fa
     assert not bot.fake.rejected
 
 
-async def quiz_answers(bot: Bot) -> list[QuizAnswerRow]:
+Row = TypeVar("Row")
+
+
+async def rows(bot: Bot, model: type[Row]) -> list[Row]:
     async with bot.app.uow() as store:
-        return list((await store.session.scalars(select(QuizAnswerRow))).all())
+        return list((await store.session.scalars(select(model))).all())
+
+
+async def quiz_answers(bot: Bot) -> list[QuizAnswerRow]:
+    return await rows(bot, QuizAnswerRow)
 
 
 async def test_an_answer_to_the_first_poll_before_the_second_is_sent_counts(bot: Bot) -> None:
@@ -283,8 +291,7 @@ async def test_an_answer_to_the_first_poll_before_the_second_is_sent_counts(bot:
 
 
 async def held_votes(bot: Bot) -> list[HeldVoteRow]:
-    async with bot.app.uow() as store:
-        return list((await store.session.scalars(select(HeldVoteRow))).all())
+    return await rows(bot, HeldVoteRow)
 
 
 async def test_a_vote_that_arrives_before_its_poll_is_recorded_is_held_and_counted(bot: Bot) -> None:

@@ -282,13 +282,15 @@ class _Reading:
         return True
 
     def _has(self, ci: int, p: PToken, flip: bool, formula: bool) -> bool:
-        toks = self.all_tokens if ci < 0 else self.parts[ci].tokens
+        whole = ci < 0
+        toks = self.all_tokens if whole else self.parts[ci].tokens
         if formula:
             return any(formula_token(p, t) for t in toks)
         if p.value is None and p.direction is None:  # a plain word: its stem, or a misspelling of it
-            if p.stem in self.clause_stems[ci]:
+            if p.stem in (self.answer_stems if whole else self.clause_stems[ci]):
                 return True
-            return any(typo(p.text, w) for w in self.initials[ci].get(p.text[:1], ()))
+            initials = self.answer_initials if whole else self.initials[ci]
+            return any(typo(p.text, w) for w in initials.get(p.text[:1], ()))
         return any(token_matches(p, t, flip) for t in toks)
 
     @cached_property
@@ -301,17 +303,23 @@ class _Reading:
                 if t.value is None:
                     by.setdefault(t.text[:1], []).append(t.text)
             out.append(by)
+        return out
+
+    @cached_property
+    def answer_initials(self) -> dict[str, list[str]]:
         whole: dict[str, list[str]] = {}
-        for by in out:
+        for by in self.initials:
             for initial, words in by.items():
                 whole.setdefault(initial, []).extend(words)
-        return [*out, whole]  # the whole answer last, as index -1
+        return whole
 
     @cached_property
     def clause_stems(self) -> list[set[str]]:
-        """Per clause, and last the whole answer's (index -1)."""
-        per = [set(c.stems) for c in self.parts]
-        return [*per, set().union(*per)]
+        return [set(c.stems) for c in self.parts]
+
+    @cached_property
+    def answer_stems(self) -> set[str]:
+        return set().union(*self.clause_stems)
 
     @cached_property
     def all_tokens(self) -> tuple[Token, ...]:
@@ -407,9 +415,7 @@ class ClaimGrader:
         """Two or more of the point's content words together in one clause (not copied from the question)."""
         need = 2 if len(point.terms) <= 4 else 3
         return any(
-            len(point.terms & stems) >= need
-            for ci, stems in enumerate(reading.clause_stems[:-1])
-            if ci not in reading.echo
+            len(point.terms & stems) >= need for ci, stems in enumerate(reading.clause_stems) if ci not in reading.echo
         )
 
     def _dont_know(self, points: tuple[_Point, ...]) -> Verdict:
