@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -33,18 +34,31 @@ class SchedulerService:
         self.leadership = leadership
         self.send_every = send_every
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        # APScheduler cancels a running job on shutdown but does not wait for it; stop() does, so no tick
+        # or drain is still unwinding inside the database driver when leadership and the engine go away.
+        self._running: set[asyncio.Task[object]] = set()
 
     async def start(self) -> None:
         await self.sender.recover()
         # Every job: one at a time, and a missed run (a busy loop, a pause) runs once, not many times.
         opts = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 50}
         soon = datetime.now(UTC) + timedelta(seconds=1)
-        self.scheduler.add_job(self.tick, CronTrigger(second=0, timezone=UTC), id="plan", next_run_time=soon, **opts)
-        self.scheduler.add_job(self.drain, IntervalTrigger(seconds=self.send_every), id="send", **opts)
-        self.scheduler.add_job(self.clean, CronTrigger(hour=3, minute=17, timezone=UTC), id="clean", **opts)
+        add = self.scheduler.add_job
+        add(self._tracked, CronTrigger(second=0, timezone=UTC), [self.tick], id="plan", next_run_time=soon, **opts)
+        add(self._tracked, IntervalTrigger(seconds=self.send_every), [self.drain], id="send", **opts)
+        add(self._tracked, CronTrigger(hour=3, minute=17, timezone=UTC), [self.clean], id="clean", **opts)
         # The leadership lease's heartbeat (and a follower's chance to take over) between planning ticks.
-        self.scheduler.add_job(self.heartbeat, IntervalTrigger(seconds=self.leadership.lease / 3), id="lead", **opts)
+        add(self._tracked, IntervalTrigger(seconds=self.leadership.lease / 3), [self.heartbeat], id="lead", **opts)
         self.scheduler.start()
+
+    async def _tracked(self, job: Callable[[], Awaitable[None]]) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # APScheduler runs coroutine jobs as tasks
+        self._running.add(task)
+        try:
+            await job()
+        finally:
+            self._running.discard(task)
 
     async def tick(self) -> None:
         try:
@@ -76,6 +90,10 @@ class SchedulerService:
         except Exception:
             log.exception("housekeeping failed")
 
-    async def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+    async def stop(self, grace: float = 10.0) -> None:
+        self.scheduler.shutdown(wait=False)  # cancels the jobs that are running
+        if self._running:
+            _, stuck = await asyncio.wait(set(self._running), timeout=grace)
+            if stuck:
+                log.error("%d scheduler job(s) still running %.0f s after shutdown", len(stuck), grace)
         await self.leadership.release()

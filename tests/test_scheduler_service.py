@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import cast
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,3 +54,48 @@ async def test_one_leader_and_takeover_when_it_dies(db_engine: AsyncEngine) -> N
     assert await first.check() is False
     await second.release()
     await first.release()
+
+
+class _SlowSender:
+    """A drain that is mid-send when the service stops, and needs the loop to unwind."""
+
+    def __init__(self) -> None:
+        self.started = asyncio.Event()
+        self.unwound = False
+
+    async def recover(self) -> None:
+        return None
+
+    async def drain(self) -> None:
+        self.started.set()
+        try:
+            await asyncio.sleep(3600)
+        finally:
+            await asyncio.sleep(0)  # a driver closing its cursor after the cancel
+            await asyncio.sleep(0)
+            self.unwound = True
+
+
+class _InstantLeadership:
+    lease = 30.0
+
+    def __init__(self, sender: _SlowSender) -> None:
+        self.sender = sender
+        self.released_while_running = False
+
+    async def check(self) -> bool:
+        return False
+
+    async def release(self) -> None:
+        self.released_while_running = not self.sender.unwound
+
+
+async def test_stop_waits_for_a_cancelled_job_to_unwind_before_releasing_leadership() -> None:
+    sender = _SlowSender()
+    leadership = _InstantLeadership(sender)
+    service = SchedulerService(cast(Planner, None), cast(Sender, sender), cast(Leadership, leadership), send_every=0.05)
+    await service.start()
+    await asyncio.wait_for(sender.started.wait(), 5)
+    await service.stop()
+    assert sender.unwound
+    assert not leadership.released_while_running
