@@ -414,9 +414,15 @@ def test_abbreviations_do_not_end_a_clause() -> None:
 
 
 def test_a_clause_caught_in_a_wrong_claim_backs_no_tick(grader: ClaimGrader, bank: Bank) -> None:
-    """Boosting's point is said right, but in the clause that also says bagging lowers bias."""
+    """Boosting's point is said right, but in the clause that also says bagging lowers bias. Said apart
+    (twice, as an answer caught in a wrong claim needs), it is confirmed."""
     mixed = grade(grader, bank, "fx-rf-vs-gbm", "Boosting fits the residuals and a random forest reduces bias.")
-    apart = grade(grader, bank, "fx-rf-vs-gbm", "Boosting fits the residuals. A random forest reduces bias.")
+    apart = grade(
+        grader,
+        bank,
+        "fx-rf-vs-gbm",
+        "Boosting fits the residuals. A random forest reduces bias. Each boosting round fits the residuals.",
+    )
     assert [p.status for p in mixed.points] == ["contradicted", "mentioned"]
     assert [p.status for p in apart.points] == ["contradicted", "confirmed"]
 
@@ -500,3 +506,14 @@ def test_every_clause_caught_in_a_wrong_claim_backs_no_tick(grader: ClaimGrader,
 def test_a_negation_before_because_belongs_to_its_own_clause(grader: ClaimGrader, bank: Bank) -> None:
     answer = "Do not stop because the highest silhouette is reached."
     assert grade(grader, bank, "fx-kmeans-shapes", answer).points[1].status == "confirmed"
+
+
+def test_an_answer_caught_in_a_wrong_claim_needs_two_clauses_for_a_tick(grader: ClaimGrader, bank: Bank) -> None:
+    """Once an answer states a wrong claim, one clause is not enough to confirm another point."""
+    honest = grade(grader, bank, "fx-underfitting-fix", "Use a larger model. Use less regularisation.")
+    assert statuses(honest) == ["confirmed", "confirmed"]
+    caught = grade(grader, bank, "fx-underfitting-fix", "More training data will fix it. Use less regularisation.")
+    assert statuses(caught) == ["contradicted", "mentioned"]
+    assert caught.points[1].evidence == ""
+    twice = "More training data will fix it. Use less regularisation. Less regularisation lets it fit the training set."
+    assert statuses(grade(grader, bank, "fx-underfitting-fix", twice)) == ["contradicted", "confirmed"]
