@@ -517,3 +517,12 @@ def test_an_answer_caught_in_a_wrong_claim_needs_two_clauses_for_a_tick(grader: 
     assert caught.points[1].evidence == ""
     twice = "More training data will fix it. Use less regularisation. Less regularisation lets it fit the training set."
     assert statuses(grade(grader, bank, "fx-underfitting-fix", twice)) == ["contradicted", "confirmed"]
+
+
+def test_not_equal_signs_are_negations(grader: ClaimGrader) -> None:
+    """ "≠" and "!=" were dropped (and "!=" read as "="), so "density ≠ probability" stated the opposite."""
+    point = KeyPoint(point="p", claims=[{"says": ["density (is|=) (a|) probability"]}])
+    rubric = Rubric("probe-neq", "technical", "Explain.", (point,), "")
+    for answer in ("A density ≠ a probability.", "density != probability", "density =/= probability"):
+        assert statuses(grader.grade_sync(rubric, answer)) == ["contradicted"], answer
+    assert statuses(grader.grade_sync(rubric, "The density = probability here.")) == ["confirmed"]

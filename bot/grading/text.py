@@ -70,7 +70,7 @@ _SYMBOLS = str.maketrans(
     }
 )
 _TOKEN_RE = re.compile(
-    rf"(?P<arrow><?[-=]+>)|(?P<short>\bw/o\b|\bw/(?=\s))|(?P<num>{EXPRESSION.pattern})"
+    rf"(?P<neq>!=|≠|=/=)|(?P<arrow><?[-=]+>)|(?P<short>\bw/o\b|\bw/(?=\s))|(?P<num>{EXPRESSION.pattern})"
     rf"|(?P<word>(?:non-)?[^\W_]+(?:'[^\W_]+)?)|(?P<op>[%=<>+*/^-])"
 )
 # Shorthand of terse answers: an arrow reads as "to" (a function word), "w/o" as "without".
@@ -354,6 +354,9 @@ def tokens(text: str) -> tuple[Token, ...]:
         previous_end = m.end()
         if m.lastgroup == "arrow":
             out.append(Token("to", "to", m.start(), m.end(), None, brk))
+            continue
+        if m.lastgroup == "neq":  # "density ≠ probability", "x != 0": a negation, not an equals sign
+            out.append(Token("not", "not", m.start(), m.end(), None, brk))
             continue
         if m.lastgroup == "short":
             word = _SHORTHAND[raw]
