@@ -351,14 +351,14 @@ class ClaimGrader:
         reading = _Reading(parts, points, _echoed(parts, rubric.prompt))
         judged = [self._judge(reading, p) for p in points]
         # A clause caught stating a wrong claim backs no tick: "k-means is EM with full covariances and hard
-        # assignments" names the right terms around a false claim.
+        # assignments" names the right terms around a false claim. And an answer caught in a wrong claim gets
+        # no benefit of the doubt: a point it states in one clause only is "mentioned", not confirmed (on blind
+        # answers, such ticks were right about half the time).
         wrong = {clause for _, _, clauses_ in judged for clause in clauses_}
-        # An answer caught in a wrong claim gets no benefit of the doubt: a point it states in one clause
-        # only is "mentioned", not confirmed. On blind answers, such ticks were right about half the time.
-        doubted = 2 if wrong else 1
+        needed = 2 if wrong else 1
         verdicts = [
             replace(v, status="mentioned", evidence="")
-            if v.status == "confirmed" and (ticks <= wrong or len(ticks - wrong) < doubted)
+            if v.status == "confirmed" and len(ticks - wrong) < needed
             else v
             for v, ticks, _ in judged
         ]
