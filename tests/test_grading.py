@@ -18,7 +18,7 @@ from bot.grading.bank_rubrics import rubric_for
 from bot.grading.behavioral import analyse
 from bot.grading.claims import ClaimGrader
 from bot.grading.text import clauses, words
-from bot.grading.verdict import Rubric, Verdict
+from bot.grading.verdict import PointVerdict, Rubric, Verdict, score_of
 from questions.loader import Bank, load_bank
 from questions.schema import KeyPoint
 from tests.conftest import FIXTURE_BANK, GRADING_BANK, ROOT
@@ -517,6 +517,15 @@ def test_an_answer_caught_in_a_wrong_claim_needs_two_clauses_for_a_tick(grader: 
     assert caught.points[1].evidence == ""
     twice = "More training data will fix it. Use less regularisation. Less regularisation lets it fit the training set."
     assert statuses(grade(grader, bank, "fx-underfitting-fix", twice)) == ["contradicted", "confirmed"]
+
+
+def test_an_answer_caught_in_a_wrong_claim_gets_nothing_for_points_it_only_mentions() -> None:
+    """Mentioned terms earn a little as the benefit of the doubt; a wrong claim elsewhere withdraws it."""
+    mentioned = [PointVerdict("a", "mentioned", "", 2), PointVerdict("b", "mentioned", "", 2)]
+    honest = [PointVerdict("c", "confirmed", "q", 2), *mentioned, PointVerdict("d", "missed", "", 2)]
+    caught = [PointVerdict("c", "confirmed", "q", 2), *mentioned, PointVerdict("d", "contradicted", "q", 2)]
+    assert score_of(honest) == 1.5  # (2 + 0.5 + 0.5) / 8 of 4
+    assert score_of(caught) == 0.5  # (2 - 1) / 8 of 4: the mentions earn nothing
 
 
 def test_not_equal_signs_are_negations(grader: ClaimGrader) -> None:

@@ -66,12 +66,14 @@ def all_missed(key_points: tuple[KeyPoint, ...]) -> list[PointVerdict]:
 
 
 def score_of(points: list[PointVerdict]) -> float:
-    """0-4 from the point verdicts. A wrong claim costs more than a missing one, and a contradicted
-    point that matters (weight 2 or more) keeps the answer below 3."""
+    """0-4 from the point verdicts. A wrong claim costs more than a missing one, a contradicted point
+    that matters (weight 2 or more) keeps the answer below 3, and an answer caught in a wrong claim
+    gets no benefit of the doubt: the points it only mentions earn nothing."""
     total = sum(p.weight for p in points)
     if not total:
         return 0.0
-    earned = sum(p.weight * CREDIT[p.status] for p in points)
+    caught = any(p.status == "contradicted" for p in points)
+    earned = sum(p.weight * (0.0 if caught and p.status == "mentioned" else CREDIT[p.status]) for p in points)
     score = 4.0 * max(0.0, earned) / total
     if any(p.status == "contradicted" and p.weight >= 2 for p in points):
         score = min(score, 2.5)
