@@ -127,12 +127,13 @@ async def build_app(
     new_id: Callable[[], str] | None = None,
 ) -> AsyncIterator[App]:
     """Connect, migrate and wire everything; nothing connects at import time.
-    `new_id` makes round ids (which seed question choice) reproducible, for tests and benchmarks."""
-    bank = bank or load_questions(settings)
+    `new_id` makes round ids (which seed question choice) reproducible, for tests and benchmarks.
+    The database is checked before the bank loads, so a wrong DATA_DIR or DATABASE_URL fails at once."""
     db = make_engine(settings.database_url, pool_size=pool_size_for(settings))
     try:
         await check_connection(db)
         await upgrade(db)
+        bank = bank or load_questions(settings)
         exercises = ExerciseChecker(Sandbox(sandbox_config()))
         limits = AbuseLimits(
             LimitSettings(

@@ -149,6 +149,8 @@ def _check_bare_numbers(points: list[KeyPoint], prompt: str, where: str) -> None
     from bot.grading.text import normalise, tokens
 
     given = [t.value for t in tokens(normalise(prompt)) if t.value is not None]
+    if not given:
+        return
     for i, kp in enumerate(points):
         sides = [("claims", n, c) for n, c in enumerate(kp.claims)]
         sides += [("contradictions", n, c) for n, c in enumerate(kp.contradictions)]

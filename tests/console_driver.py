@@ -16,20 +16,21 @@ ROOT = Path(__file__).resolve().parent.parent
 PROMPT = "\n> "
 
 
-_WARM: list[Path] = []
+_WARM: dict[tuple[Path, ...], list[Path]] = {}
 
 
-def warm_bank_cache(data_dir: Path) -> None:
+def warm_bank_cache(data_dir: Path, *extra: Path) -> None:
     """Every test has its own data folder, so every console start would validate the whole bank
-    again (seconds of CPU); the validated bank is built once per test session and copied in."""
-    if not _WARM:
+    again (seconds of CPU); the validated bank (with `extra` bank folders, as EXTRA_BANK_DIRS
+    names them) is built once per test session and copied in."""
+    if extra not in _WARM:
         from questions.loader import SHIPPED_DIR, load_bank_cached
 
         shared = Path(tempfile.mkdtemp(prefix="bank-cache-"))
-        load_bank_cached([SHIPPED_DIR], shared)
-        _WARM.extend(shared.glob("bank-*.pickle"))
+        load_bank_cached([SHIPPED_DIR, *extra], shared)
+        _WARM[extra] = list(shared.glob("bank-*.pickle"))
     (data_dir / "cache").mkdir(parents=True, exist_ok=True)
-    for cached in _WARM:
+    for cached in _WARM[extra]:
         shutil.copy(cached, data_dir / "cache" / cached.name)
 
 

@@ -15,9 +15,11 @@ from questions.loader import SHIPPED_DIR, Bank, load_bank
 from tests.conftest import FIXTURE_BANK, Conversation, FakeClock, cmd, text
 from tests.test_exercise_grading import SQL_ANSWER, SQL_SHORTCUT
 
+SQL_FILE = SHIPPED_DIR / "technical" / "6.3-sql-exercises.yaml"
+
 
 def sql_only_engine(clock: FakeClock) -> Engine:
-    shipped = load_bank()
+    shipped = load_bank([SQL_FILE], check_duplicates=False)
     bank = Bank(technical={"sql-orders-per-customer": shipped.technical["sql-orders-per-customer"]})
     return Engine(bank, clock, exercises=ExerciseChecker(Sandbox(SandboxConfig(mode="off"))))
 

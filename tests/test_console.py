@@ -197,6 +197,7 @@ def test_daily_in_a_terminal_explains_itself_and_sends_one_now(tmp_path: Path) -
 
 
 def test_bytes_that_are_not_utf8_are_answered_and_survive_a_restart(tmp_path: Path) -> None:
+    warm_bank_cache(tmp_path)
     env = {**os.environ, "DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     for _ in range(2):  # the second run reads back what the first one stored

@@ -16,7 +16,7 @@ from bot.exercises.result import CaseResult, ExerciseResult
 from bot.exercises.sandbox import Sandbox, SandboxConfig
 from bot.exercises.scoring import exercise_score
 from bot.grading.claims import ClaimGrader
-from questions.loader import BankInvalid, load_bank
+from questions.loader import SHIPPED_DIR, BankInvalid, load_bank
 from tests.conftest import ROOT
 from tests.console_driver import warm_bank_cache
 
@@ -82,7 +82,7 @@ def test_grade_runs_an_sql_answer_and_names_the_failing_case(tmp_path: Path) -> 
 
 
 async def test_code_without_words_is_not_answered_as_i_dont_know() -> None:
-    bank = load_bank()
+    bank = load_bank([SHIPPED_DIR / "technical" / "6.3-sql-exercises.yaml"], check_duplicates=False)
     checker = ExerciseChecker(Sandbox(SandboxConfig()))
     checked = await checker.check(bank.technical["sql-orders-per-customer"], SQL_SHORTCUT, ClaimGrader())
     assert checked.run.executed and "no_explanation" in checked.explanation.flags

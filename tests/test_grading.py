@@ -22,6 +22,7 @@ from bot.grading.verdict import PointVerdict, Rubric, Verdict, score_of
 from questions.loader import Bank, load_bank
 from questions.schema import KeyPoint
 from tests.conftest import FIXTURE_BANK, GRADING_BANK, ROOT
+from tests.console_driver import warm_bank_cache
 
 STRONG = (
     "The gap means high variance: the model is overfitting the training data instead of generalizing. "
@@ -275,8 +276,9 @@ def test_red_flags_are_named() -> None:
 # ---------------------------------------------------------------- the grade command
 
 
-def _grade_cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": "/tmp/mi-grade-test"}
+def _grade_cli(*args: str, stdin: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    warm_bank_cache(data_dir, FIXTURE_BANK)
+    env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": str(data_dir)}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "grade", *args],
         input=stdin,
@@ -284,28 +286,28 @@ def _grade_cli(*args: str, stdin: str) -> subprocess.CompletedProcess[str]:
         text=True,
         cwd=ROOT,
         env=env,
-        timeout=300,  # the first run validates the whole bank (and runs its exercises) before caching it
+        timeout=120,
     )
 
 
-def test_grade_command_prints_json() -> None:
-    done = _grade_cli("fx-bias-variance", stdin=STRONG)
+def test_grade_command_prints_json(tmp_path: Path) -> None:
+    done = _grade_cli("fx-bias-variance", stdin=STRONG, data_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["question_id"] == "fx-bias-variance" and out["score"] == 4.0
     assert {p["status"] for p in out["key_points"]} == {"confirmed"} and out["key_points"][0]["evidence"]
-    missing = _grade_cli("no-such-question", stdin="x")
+    missing = _grade_cli("no-such-question", stdin="x", data_dir=tmp_path)
     assert missing.returncode == 2 and "no gradable question" in missing.stderr
 
 
-def test_grade_jsonl_writes_one_verdict_per_line_and_reports_bad_lines() -> None:
+def test_grade_jsonl_writes_one_verdict_per_line_and_reports_bad_lines(tmp_path: Path) -> None:
     lines = [
         json.dumps({"id": "fx-bias-variance", "answer": STRONG}),
         "not json",
         json.dumps({"id": "no-such-question", "answer": "x"}),
         json.dumps({"id": "fx-bias-variance", "answer": "I don't know"}),
     ]
-    done = _grade_cli("--jsonl", stdin="\n".join(lines) + "\n")
+    done = _grade_cli("--jsonl", stdin="\n".join(lines) + "\n", data_dir=tmp_path)
     assert done.returncode == 1, done.stderr  # two lines failed
     out = [json.loads(line) for line in done.stdout.splitlines()]
     assert [o.get("id") for o in out] == ["fx-bias-variance", None, "no-such-question", "fx-bias-variance"]
@@ -334,24 +336,25 @@ def test_grade_eval_prints_the_benchmark_figures(tmp_path: Path) -> None:
     }
     path = tmp_path / "labels.yaml"
     path.write_text(json.dumps(labelled))  # JSON is YAML
-    done = _grade_cli("--eval", str(path), stdin="")
+    done = _grade_cli("--eval", str(path), stdin="", data_dir=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "answers / questions          : 2 / 1" in done.stdout
     assert "ordering accuracy            : 1.000" in done.stdout
     assert "tick precision               : 0.500 on 2 ticks" in done.stdout  # both confirmed, one labelled missed
     assert "STALE point labels (skipped) : 1" in done.stdout
-    unreadable = _grade_cli("--eval", str(tmp_path / "missing.yaml"), stdin="")
+    unreadable = _grade_cli("--eval", str(tmp_path / "missing.yaml"), stdin="", data_dir=tmp_path)
     assert unreadable.returncode == 2 and "cannot read labelled answers" in unreadable.stderr
 
 
-def test_grade_does_not_import_the_chat_stacks() -> None:
+def test_grade_does_not_import_the_chat_stacks(tmp_path: Path) -> None:
     """`grade` is a batch tool: Telegram, Discord and the chart stack cost seconds to import."""
     script = (
         "import sys, io; sys.stdin = io.StringIO(sys.argv[1]); from bot.cli import main; code = main(['grade', "
         "'fx-bias-variance']); heavy = [m for m in ('telegram', 'discord', 'matplotlib') if m in sys.modules]; "
         "print(code, heavy, file=sys.stderr)"
     )
-    env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": "/tmp/mi-grade-test"}
+    warm_bank_cache(tmp_path, FIXTURE_BANK)
+    env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": str(tmp_path)}
     done = subprocess.run(
         [sys.executable, "-c", script, STRONG], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
     )

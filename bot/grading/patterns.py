@@ -214,8 +214,10 @@ def weakest_reading(source: str) -> tuple[int, str] | None:
     return best[0], " ".join(best[1])
 
 
-def lone_numbers(source: str) -> set[float]:
-    """Numbers the pattern can be read as on their own, with no word beside them (for validation)."""
+@lru_cache(maxsize=65536)
+def lone_numbers(source: str) -> frozenset[float]:
+    """Numbers the pattern can be read as on their own, with no word beside them (for validation;
+    worked out once per text, as a bank repeats patterns and loads more than once per process)."""
     empty: list[bool] = []  # per choice: can it contribute nothing?
     singles: list[set[float]] = []  # per choice: numbers it can contribute alone
     for choice in _parse(source):
@@ -235,7 +237,7 @@ def lone_numbers(source: str) -> set[float]:
     for i, numbers in enumerate(singles):
         if numbers and all(e for j, e in enumerate(empty) if j != i):
             out |= numbers
-    return out
+    return frozenset(out)
 
 
 @lru_cache(maxsize=16384)
