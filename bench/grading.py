@@ -2,8 +2,8 @@
 
 Labelled files live in bench/labels/. Rubric authors may read `tuning*.yaml` and `project.yaml`;
 `heldout*.yaml` are never read while rubrics are written. A held-out file that has been measured and
-then opened to tuners is renamed `tuning-*` (tuning-h1 and tuning-h2 were the first two held-out sets
-of the same 32 questions). Figures are reported per file; the held-out ones are the result. Latency is
+then opened to tuners is renamed `tuning-*` (tuning-h1 to -h3 were the first three held-out sets of
+the same 32 questions). Figures are reported per file; the held-out ones are the result. Latency is
 compared with a baseline from the same run: splitting the same answer into clauses.
 
     python -m bench.grading [--labels FILE ...] [--show]
