@@ -106,9 +106,13 @@ def test_bad_configuration_is_one_clear_error(tmp_path: Path, env: dict[str, str
 
 
 def test_unwritable_data_folder_is_one_clear_error(tmp_path: Path) -> None:
+    """Reported before the bank is loaded (seconds) or checked: a broken extra pack does not hide it."""
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    env = {**os.environ, "DATA_DIR": str(blocker / "data")}
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "broken.yaml").write_text("bank: technical\nquestions: [{id: Bad_Id}]\n")
+    env = {**os.environ, "DATA_DIR": str(blocker / "data"), "EXTRA_BANK_DIRS": str(pack)}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "chat"],
