@@ -13,9 +13,7 @@ from bot.exercises.checking import ExerciseChecker
 from bot.exercises.sandbox import Sandbox, SandboxConfig
 from questions.loader import SHIPPED_DIR, Bank, load_bank
 from tests.conftest import FIXTURE_BANK, Conversation, FakeClock, cmd, text
-from tests.test_exercise_grading import SQL_ANSWER, SQL_SHORTCUT
-
-SQL_FILE = SHIPPED_DIR / "technical" / "6.3-sql-exercises.yaml"
+from tests.test_exercise_grading import SQL_ANSWER, SQL_FILE, SQL_SHORTCUT
 
 
 def sql_only_engine(clock: FakeClock) -> Engine:

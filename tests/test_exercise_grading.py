@@ -20,6 +20,8 @@ from questions.loader import SHIPPED_DIR, BankInvalid, load_bank
 from tests.conftest import ROOT
 from tests.console_driver import warm_bank_cache
 
+SQL_FILE = SHIPPED_DIR / "technical" / "6.3-sql-exercises.yaml"
+
 
 def result(visible: list[bool], hidden: list[bool], *, executed: bool = True) -> ExerciseResult:
     cases = [CaseResult(f"example {i}", False, "pass" if ok else "fail") for i, ok in enumerate(visible)]
@@ -82,7 +84,7 @@ def test_grade_runs_an_sql_answer_and_names_the_failing_case(tmp_path: Path) -> 
 
 
 async def test_code_without_words_is_not_answered_as_i_dont_know() -> None:
-    bank = load_bank([SHIPPED_DIR / "technical" / "6.3-sql-exercises.yaml"], check_duplicates=False)
+    bank = load_bank([SQL_FILE], check_duplicates=False)
     checker = ExerciseChecker(Sandbox(SandboxConfig()))
     checked = await checker.check(bank.technical["sql-orders-per-customer"], SQL_SHORTCUT, ClaimGrader())
     assert checked.run.executed and "no_explanation" in checked.explanation.flags

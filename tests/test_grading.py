@@ -356,7 +356,7 @@ def test_grade_does_not_import_the_chat_stacks(tmp_path: Path) -> None:
     warm_bank_cache(tmp_path, FIXTURE_BANK)
     env = {**os.environ, "EXTRA_BANK_DIRS": str(FIXTURE_BANK), "DATA_DIR": str(tmp_path)}
     done = subprocess.run(
-        [sys.executable, "-c", script, STRONG], capture_output=True, text=True, cwd=ROOT, env=env, timeout=300
+        [sys.executable, "-c", script, STRONG], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120
     )
     assert done.stderr.strip().splitlines()[-1] == "0 []", done.stderr
 
